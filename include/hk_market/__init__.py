@@ -1,0 +1,3 @@
+"""hk-market: Hong Kong daily closes, short selling and Stock Connect flows into DuckDB."""
+
+DATASETS = ("prices", "short_selling", "southbound")

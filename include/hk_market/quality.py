@@ -1,0 +1,438 @@
+"""Data quality gates on landing frames: one Great Expectations suite per dataset, written as rules in code.
+
+validate() runs a dataset's suite on a landing frame and reports every expectation's outcome plus the rows
+that broke a row-level expectation; raise_for_failures() turns critical failures into DataQualityError.
+great_expectations takes seconds to import, so it is only imported when the first frame is validated.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from itertools import chain
+
+import numpy as np
+import pandas as pd
+
+from hk_market.sources import prices, short_selling, southbound
+
+log = logging.getLogger(__name__)
+
+CRITICAL = "critical"
+WARNING = "warning"
+INDEX_CODES = ("HSI", "HSCEI", "HSTECH")
+SECURITY_MOVE_LIMIT_PCT = 50
+INDEX_MOVE_LIMIT_PCT = 15
+STOCK_CODE_PATTERN = r"^\d{5}$"
+PRICE_CODE_PATTERN = r"^(?:\d{5}|HSI|HSCEI|HSTECH)$"  # securities and INDEX_CODES
+EXAMPLES_SHOWN = 3
+ROWS_LISTED_IN_SUMMARY = 1000  # flagged rows a SUMMARY result lists; more and their expectation is re-run
+SUMMARY_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": ROWS_LISTED_IN_SUMMARY}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation of a suite: a gx.expectations class name, its arguments and its severity."""
+
+    expectation: str
+    kwargs: dict
+    severity: str
+
+
+def critical(expectation: str, **kwargs) -> Rule:
+    """A rule whose failure stops the load."""
+    return Rule(expectation, kwargs, CRITICAL)
+
+
+def warning(expectation: str, **kwargs) -> Rule:
+    """A rule whose failure is reported but lets the load go on."""
+    return Rule(expectation, kwargs, WARNING)
+
+
+def _parameter(name: str) -> dict:
+    """A value supplied per run (GE's $PARAMETER), so a dataset's suite is built once."""
+    return {"$PARAMETER": name}
+
+
+@dataclass(frozen=True)
+class DatasetRules:
+    """What a dataset's landing frame must satisfy, on top of the rules every dataset shares."""
+
+    landing_schema: Mapping[str, str]
+    key: tuple[str, ...]  # one row per key
+    required: tuple[str, ...]  # columns that must not be null
+    min_rows_per_session: int
+    rules: tuple[Rule, ...]
+    derived_columns: Callable[[pd.DataFrame], dict[str, pd.Series]] | None = None
+
+
+def _price_moves(landing: pd.DataFrame) -> dict[str, pd.Series]:
+    """Day move in percent, split into securities' and indices' so each gets its own limit."""
+    change_pct = (landing["close"] / landing["prev_close"] - 1) * 100
+    is_index = landing["stock_code"].isin(INDEX_CODES)
+    return {"security_change_pct": change_pct.mask(is_index), "index_change_pct": change_pct.where(is_index)}
+
+
+def _at_least_zero(*columns: str) -> tuple[Rule, ...]:
+    return tuple(critical("ExpectColumnValuesToBeBetween", column=column, min_value=0) for column in columns)
+
+
+PRICE_COLUMNS = ("open", "high", "low", "close", "prev_close")
+PRICE_ORDER = (("high", "open"), ("high", "close"), ("open", "low"), ("close", "low"))  # (A, B): A >= B
+
+DATASETS: dict[str, DatasetRules] = {
+    "prices": DatasetRules(
+        landing_schema=prices.LANDING_SCHEMA,
+        key=("trade_date", "stock_code"),
+        required=("trade_date", "stock_code", "close"),
+        min_rows_per_session=20,
+        rules=(
+            *(
+                critical("ExpectColumnValuesToBeBetween", column=column, min_value=0, strict_min=True)
+                for column in PRICE_COLUMNS
+            ),
+            *_at_least_zero("volume", "turnover_hkd"),
+            *(
+                critical(
+                    "ExpectColumnPairValuesAToBeGreaterThanB",
+                    column_A=higher,
+                    column_B=lower,
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                )
+                for higher, lower in PRICE_ORDER
+            ),
+            critical("ExpectColumnValuesToMatchRegex", column="stock_code", regex=PRICE_CODE_PATTERN),
+            critical(
+                "ExpectColumnValuesToBeBetween",
+                column="security_change_pct",
+                min_value=-SECURITY_MOVE_LIMIT_PCT,
+                max_value=SECURITY_MOVE_LIMIT_PCT,
+            ),
+            warning(
+                "ExpectColumnValuesToBeBetween",
+                column="index_change_pct",
+                min_value=-INDEX_MOVE_LIMIT_PCT,
+                max_value=INDEX_MOVE_LIMIT_PCT,
+            ),
+        ),
+        derived_columns=_price_moves,
+    ),
+    "short_selling": DatasetRules(
+        landing_schema=short_selling.LANDING_SCHEMA,
+        key=("trade_date", "stock_code"),
+        required=("trade_date", "stock_code", "short_shares", "short_turnover_hkd"),
+        min_rows_per_session=10,
+        rules=(
+            *_at_least_zero("short_shares", "short_turnover_hkd"),
+            critical("ExpectColumnValuesToMatchRegex", column="stock_code", regex=STOCK_CODE_PATTERN),
+        ),
+    ),
+    "southbound": DatasetRules(
+        landing_schema=southbound.LANDING_SCHEMA,
+        key=("trade_date", "channel"),
+        required=("trade_date", "channel", "buy_hkd", "sell_hkd"),
+        min_rows_per_session=2,  # with one row per channel and two channels: exactly 2
+        rules=(
+            critical("ExpectColumnValuesToBeInSet", column="channel", value_set=["SSE", "SZSE"]),
+            *_at_least_zero("buy_hkd", "sell_hkd"),
+        ),
+    ),
+}
+
+
+def suite_rules(dataset: str) -> tuple[Rule, ...]:
+    """Every rule of a dataset's suite: the shared ones, then the dataset's own."""
+    spec = _dataset_rules(dataset)
+    return (
+        critical("ExpectTableColumnsToMatchSet", column_set=list(spec.landing_schema), exact_match=False),
+        *(critical("ExpectColumnValuesToNotBeNull", column=column) for column in spec.required),
+        critical("ExpectCompoundColumnsToBeUnique", column_list=list(spec.key)),
+        critical("ExpectColumnValuesToBeInSet", column="trade_date", value_set=_parameter("sessions")),
+        critical(
+            "ExpectColumnDistinctValuesToContainSet",
+            column="trade_date",
+            value_set=_parameter("expected_sessions"),
+        ),
+        critical("ExpectColumnValuesToBeBetween", column="session_rows", min_value=_parameter("min_rows")),
+        *spec.rules,
+    )
+
+
+def _dataset_rules(dataset: str) -> DatasetRules:
+    try:
+        return DATASETS[dataset]
+    except KeyError:
+        raise ValueError(f"unknown dataset {dataset!r}: expected one of {', '.join(DATASETS)}") from None
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """How one expectation fared; observed is short and human readable."""
+
+    expectation: str
+    column: str | None
+    severity: str
+    success: bool
+    observed: str
+
+    @property
+    def label(self) -> str:
+        """The expectation and its column(s), e.g. expect_column_values_to_be_between(close)."""
+        return f"{self.expectation}({self.column})" if self.column else self.expectation
+
+
+@dataclass
+class ValidationReport:
+    """Outcome of validating one landing frame.
+
+    failing_rows: the frame's rows (its index kept) that broke a row-level expectation, critical or
+    warning, with the landing columns and 'expectation' naming what each broke ('; ' between several).
+    """
+
+    dataset: str
+    sessions: list[dt.date]
+    outcomes: list[ExpectationOutcome]
+    failing_rows: pd.DataFrame
+
+    @property
+    def success(self) -> bool:
+        """No critical expectation failed."""
+        return not self.critical_failures
+
+    @property
+    def critical_failures(self) -> list[ExpectationOutcome]:
+        return self._failures(CRITICAL)
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return self._failures(WARNING)
+
+    def _failures(self, severity: str) -> list[ExpectationOutcome]:
+        return [outcome for outcome in self.outcomes if not outcome.success and outcome.severity == severity]
+
+
+class DataQualityError(Exception):
+    """Critical expectations failed; the message names dataset, day(s) and each failure's observed value."""
+
+    def __init__(self, dataset: str, sessions: list[dt.date], failures: list[ExpectationOutcome]):
+        self.dataset = dataset
+        self.sessions = sessions
+        self.failures = failures
+        noun = "expectation" if len(failures) == 1 else "expectations"
+        details = "; ".join(f"{failure.label} {failure.observed}" for failure in failures)
+        days = describe_days(sessions)
+        super().__init__(f"{dataset} {days}: {len(failures)} critical {noun} failed: {details}")
+
+
+def describe_days(sessions: list[dt.date]) -> str:
+    """'2024-11-14', or '2024-11-11 to 2024-11-15 (5 sessions)' for several."""
+    if not sessions:
+        return "(no sessions)"
+    if len(sessions) == 1:
+        return sessions[0].isoformat()
+    return f"{min(sessions).isoformat()} to {max(sessions).isoformat()} ({len(sessions)} sessions)"
+
+
+def validate(
+    dataset: str,
+    frame: pd.DataFrame,
+    sessions: list[dt.date],
+    *,
+    expected_sessions: list[dt.date] | None = None,
+    min_rows_per_session: int | None = None,
+) -> ValidationReport:
+    """Run the dataset's suite on a landing frame of the given sessions.
+
+    trade_date must lie within sessions; each of expected_sessions (default: all of sessions) must have at
+    least min_rows_per_session rows (default per dataset). Pass expected_sessions=[] for a day with no
+    data, e.g. southbound on a day Stock Connect is shut. Failures are reported, never raised.
+    """
+    spec = _dataset_rules(dataset)
+    checked = frame.reset_index(drop=True)  # row labels become positions into frame
+    checked = checked.assign(**_derived_columns(spec, checked))
+    parameters = {
+        "sessions": _timestamps(sessions),
+        "expected_sessions": _timestamps(sessions if expected_sessions is None else expected_sessions),
+        "min_rows": spec.min_rows_per_session if min_rows_per_session is None else min_rows_per_session,
+    }
+    validation = _validation_definition(dataset)
+    results = validation.run(
+        batch_parameters={"dataframe": checked},
+        expectation_parameters=parameters,
+        result_format=dict(SUMMARY_FORMAT),  # GE fills in defaults in place
+    ).results
+    order = {expectation.id: position for position, expectation in enumerate(validation.suite.expectations)}
+    results = sorted(results, key=lambda result: order[result.expectation_config.id])  # GE reorders them
+    outcomes = [_outcome(result) for result in results]
+    report = ValidationReport(
+        dataset=dataset,
+        sessions=list(sessions),
+        outcomes=outcomes,
+        failing_rows=_failing_rows(
+            frame,
+            list(spec.landing_schema),
+            _broken_rows(validation, checked, parameters, zip(results, outcomes, strict=True)),
+        ),
+    )
+    for outcome in report.warnings:
+        log.warning("%s %s: %s %s", dataset, describe_days(report.sessions), outcome.label, outcome.observed)
+    return report
+
+
+def raise_for_failures(report: ValidationReport) -> None:
+    """Raise DataQualityError if any critical expectation failed."""
+    if not report.success:
+        raise DataQualityError(report.dataset, report.sessions, report.critical_failures)
+
+
+def _timestamps(days: list[dt.date]) -> list[pd.Timestamp]:
+    """Days as midnight Timestamps, comparable with the datetime64 trade_date column."""
+    return [pd.Timestamp(day) for day in days]
+
+
+def _derived_columns(spec: DatasetRules, frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Helper columns some expectations check; a missing landing column yields nulls here, not an error
+    (the column-set expectation reports it)."""
+    landing = frame.reindex(columns=list(spec.landing_schema))
+    session_rows = landing["trade_date"].map(landing["trade_date"].value_counts())
+    return {"session_rows": session_rows, **(spec.derived_columns(landing) if spec.derived_columns else {})}
+
+
+@cache
+def _context():
+    """One ephemeral GE context per process, progress bars off."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+@cache
+def _validation_definition(dataset: str):
+    """The dataset's suite on whole pandas frames, registered once in the process's context."""
+    import great_expectations as gx
+
+    context = _context()
+    asset = context.data_sources.add_pandas(f"{dataset}_landing").add_dataframe_asset(dataset)
+    expectations = [
+        getattr(gx.expectations, rule.expectation)(**rule.kwargs, severity=rule.severity)
+        for rule in suite_rules(dataset)
+    ]
+    suite = context.suites.add(gx.ExpectationSuite(name=dataset, expectations=expectations))
+    return context.validation_definitions.add(
+        gx.ValidationDefinition(
+            name=dataset, data=asset.add_batch_definition_whole_dataframe(dataset), suite=suite
+        )
+    )
+
+
+def _outcome(result) -> ExpectationOutcome:
+    config = result.expectation_config
+    return ExpectationOutcome(
+        expectation=config.type,
+        column=_columns(config.kwargs),
+        severity=config.severity.value,
+        success=bool(result.success),
+        observed=_observed(result),
+    )
+
+
+def _columns(kwargs: dict) -> str | None:
+    names = [kwargs[key] for key in ("column", "column_A", "column_B") if key in kwargs]
+    return ", ".join(names + list(kwargs.get("column_list", []))) or None
+
+
+def _observed(result) -> str:
+    """e.g. '3 unexpected of 150 [e.g. -1.0]', '1 missing [e.g. 2024-11-15]', 'missing close, volume'."""
+    error = _exception_message(result.exception_info or {})
+    if error:
+        return error
+    summary = result.result
+    if "unexpected_count" in summary:
+        text = f"{summary['unexpected_count']} unexpected of {summary['element_count']}"
+        examples = [count["value"] for count in summary.get("partial_unexpected_counts", [])]
+    elif "missing_count" in summary:  # values expected among the column's distinct values
+        text = f"{summary['missing_count']} missing"
+        examples = summary["partial_missing_list"]
+    elif "details" in summary:  # the column set; extra columns are allowed
+        missing = summary["details"]["mismatched"].get("missing")
+        return f"missing {', '.join(missing)}" if missing else "none missing"
+    else:
+        return _display(summary.get("observed_value"))
+    shown = [_display(value) for value in examples if not _is_null(value)][:EXAMPLES_SHOWN]
+    return f"{text} [e.g. {', '.join(shown)}]" if shown else text
+
+
+def _exception_message(exception_info: dict) -> str | None:
+    """GE gives either one {raised_exception, exception_message} or a dict of them keyed by metric."""
+    infos = [exception_info] if "raised_exception" in exception_info else list(exception_info.values())
+    return next((info["exception_message"] for info in infos if info.get("raised_exception")), None)
+
+
+def _display(value) -> str:
+    if isinstance(value, tuple | list):
+        return f"({', '.join(_display(item) for item in value)})"
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.date().isoformat()
+    if isinstance(value, float):
+        return str(round(value, 6))
+    return str(value)
+
+
+def _is_null(value) -> bool:
+    return not isinstance(value, tuple | list) and bool(pd.isna(value))
+
+
+def _broken_rows(
+    validation, checked: pd.DataFrame, parameters: dict, results_and_outcomes
+) -> dict[str, list[int]]:
+    """Positions of the rows each failed row-level expectation flagged, keyed by the outcome's label.
+
+    The SUMMARY run lists up to ROWS_LISTED_IN_SUMMARY flagged rows per expectation; only expectations
+    that flagged more are run again, to list them all.
+    """
+    flagged = [
+        (result, outcome)
+        for result, outcome in results_and_outcomes
+        if not outcome.success and "partial_unexpected_index_list" in result.result
+    ]
+    listed = {outcome.label: result.result["partial_unexpected_index_list"] for result, outcome in flagged}
+    expectations = {expectation.id: expectation for expectation in validation.suite.expectations}
+    unlisted = [
+        expectations[result.expectation_config.id]
+        for result, outcome in flagged
+        if result.result["unexpected_count"] > len(listed[outcome.label])
+    ]
+    return listed | (_all_broken_rows(validation, checked, parameters, unlisted) if unlisted else {})
+
+
+def _all_broken_rows(
+    validation, checked: pd.DataFrame, parameters: dict, expectations: list
+) -> dict[str, list[int]]:
+    """Every row position each of these expectations flags (result format COMPLETE)."""
+    import great_expectations as gx
+
+    batch = validation.batch_definition.get_batch(batch_parameters={"dataframe": checked})
+    suite = gx.ExpectationSuite(  # copies: an expectation belongs to one suite
+        name=f"{validation.name}_rows", expectations=[copy.copy(expectation) for expectation in expectations]
+    )
+    results = batch.validate(suite, expectation_parameters=parameters, result_format="COMPLETE").results
+    return {_outcome(result).label: result.result["unexpected_index_list"] for result in results}
+
+
+def _failing_rows(
+    frame: pd.DataFrame, landing_columns: list[str], broken: dict[str, list[int]]
+) -> pd.DataFrame:
+    """The frame's broken rows, landing columns only, each with the expectation(s) it broke."""
+    counts = [len(rows) for rows in broken.values()]
+    positions = np.fromiter(chain.from_iterable(broken.values()), dtype=np.int64, count=sum(counts))
+    broke = pd.Series(list(broken), dtype=object).repeat(counts).groupby(positions).agg("; ".join)
+    columns = [column for column in landing_columns if column in frame.columns]
+    return frame.iloc[broke.index.to_numpy()][columns].assign(expectation=broke.to_numpy())

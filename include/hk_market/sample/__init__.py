@@ -1,0 +1,1 @@
+"""Offline sample data, shaped like what the live sources publish."""

@@ -1,0 +1,176 @@
+"""HKEX's published formats, rendered from sample data so the sample source runs the live parsers.
+
+- The "Short Selling Turnover - Daily Report" page (day close): fixed-width text in a <pre>, read by
+  hk_market.sources.short_selling.parse().
+- The Stock Connect daily statistics file data_tab_daily_{YYYYMMDD}e.js (`tabData = [...]`), read
+  by hk_market.sources.southbound.parse().
+"""
+
+import datetime as dt
+import html
+import json
+
+import pandas as pd
+
+from hk_market.sources.short_selling import ALL_DESIGNATED, MONTHS, NON_DESIGNATED
+
+BOARD_TITLES = {"MAIN": "Main Board", "GEM": "GEM"}
+WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+NAME_WIDTH = 20
+
+PAGE = """<html>
+<head>
+<title>Short Selling Turnover - Daily Report</title>
+</head>
+<body>
+{sections}
+</body>
+</html>
+"""
+
+# Stock Connect: (market, exchange) in HKEX's order; the id of each is its position.
+CONNECT_MARKETS = (
+    ("SSE Northbound", "SSE"),
+    ("SSE Southbound", "SSE"),
+    ("SZSE Northbound", "SZSE"),
+    ("SZSE Southbound", "SZSE"),
+)
+SOUTHBOUND_LABELS = (
+    "Total Turnover", "Buy Turnover", "Sell Turnover",
+    "Total Trade Count", "Buy Trade Count", "Sell Trade Count", "ETF Turnover",
+)
+NORTHBOUND_LABELS = ("Total Turnover", "Total Trade Count", "DQB", "ETF Turnover")
+SOUTHBOUND_TOP10_LABELS = (
+    "Rank", "Stock Code", "Stock Name", "Buy Turnover", "Sell Turnover", "Total Turnover",
+)
+NORTHBOUND_TOP10_LABELS = ("Rank", "Stock Code", "Stock Name", "Total Turnover")
+# Figures the sample has no data for, derived from the southbound flows (documented assumptions):
+AVERAGE_TRADE_HKD = 50_000          # one trade's size, for the trade counts
+ETF_SHARE = 0.005                   # ETFs' share of turnover
+NORTHBOUND_TO_SOUTHBOUND = 2.0      # northbound turnover (RMB) over the same exchange's southbound (HK$)
+NORTHBOUND_DQB = "999,999,999"      # daily quota balance, as copies of recent files show it
+UNIT = 10_000                       # HK$ million to two decimals
+
+
+def render_short_selling_report(trade_date: dt.date, rows: pd.DataFrame, names: dict[str, str]) -> str:
+    """The day-close short selling page for a session, one <pre> section per board, Main Board first.
+
+    rows: stock_code (5 digits), short_shares, short_turnover_hkd (printed as whole HK$), board
+    ('MAIN' / 'GEM'); names: stock_code -> short name (cut to NAME_WIDTH). All rows are printed as
+    HKD counters. Each section ends with its total lines: the securities count, the "(C) all
+    Designated Securities" totals and an empty non-designated block. The "(A)"/"(B)" ETP split and
+    total market turnover, which the sample does not know, are left out; parse() does not read them.
+    """
+    unknown = set(rows["board"]) - set(BOARD_TITLES)
+    if unknown:
+        raise ValueError(f"unknown boards {sorted(unknown)}: expected {sorted(BOARD_TITLES)}")
+    missing = set(rows["stock_code"]) - set(names)
+    if missing:
+        raise ValueError(f"no names for stock codes {sorted(missing)[:10]}")
+    sections = [
+        _short_selling_section(title, trade_date, rows[rows["board"] == board], names)
+        for board, title in BOARD_TITLES.items()
+    ]
+    blocks = (f"<pre><font size='1'>\n{section}</font></pre>" for section in sections)
+    return PAGE.format(sections="\n".join(blocks))
+
+
+def _short_selling_section(title: str, trade_date: dt.date, rows: pd.DataFrame, names: dict[str, str]) -> str:
+    rows = rows.sort_values("stock_code")
+    shares = rows["short_shares"].astype("int64").tolist()
+    turnover = rows["short_turnover_hkd"].round().astype("int64").tolist()
+    weekday = WEEKDAYS[trade_date.weekday()]
+    date = f"{trade_date.day:02d} {MONTHS[trade_date.month - 1]} {trade_date.year} ({weekday})"
+    lines = [
+        f"Short Selling Turnover ({title}) up to day close today",
+        f"{'':14}SHORTSELL REPORT   TRADING DATE : {date}",
+        "",
+        f"{'':46}Turnover",
+        f"{'':6}CODE   NAME OF STOCK               (SH)            ($)",
+        *(
+            _short_selling_row(code, names[code], row_shares, row_turnover)
+            for code, row_shares, row_turnover in zip(rows["stock_code"], shares, turnover, strict=True)
+        ),
+        *_short_selling_totals(len(shares), sum(shares), sum(turnover)),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _short_selling_row(code: str, name: str, shares: int, turnover: int) -> str:
+    """CODE right-aligned without zero padding (a '%' would go just before it), then name, SH, $."""
+    name = html.escape(name[:NAME_WIDTH].upper(), quote=False)
+    return f"{'':6}{int(code):>5}  {name:<{NAME_WIDTH}} {shares:>11,} {turnover:>14,}"
+
+
+def _short_selling_totals(securities: int, shares: int, turnover_hkd: int) -> list[str]:
+    return [
+        f"    {'Total No. of all Securities recording Short Selling':<75}: {securities:>5,}",
+        f"    {ALL_DESIGNATED}",
+        f"        {'Short Selling Turnover Total Shares (SH)':<58}: {shares:>18,}",
+        f"        {'Short Selling Turnover Total Value ($)':<58}: HKD{turnover_hkd:>15,}",
+        f"    {NON_DESIGNATED:<75}: {0:>5}",
+        f"        {'Short Selling Turnover Total Shares (SH)':<58}: {0:>18}",
+        f"        {'Short Selling Turnover Total Value ($)':<58}: HKD{0:>15}",
+    ]
+
+
+def render_stock_connect_js(trade_date: dt.date, southbound: dict[str, tuple[float, float]] | None) -> str:
+    """The data_tab_daily_{YYYYMMDD}e.js file for a day: all four markets in HKEX's structure.
+
+    southbound maps 'SSE' / 'SZSE' to (buy_hkd, sell_hkd), printed in HK$ million to two decimals,
+    so parse(render(x)) gives x rounded to the nearest HK$10,000. None is a day without southbound
+    trading: every market then has tradingDay 0 and no tables. The sample has no northbound data,
+    so a northbound market's figures are derived from its exchange's southbound turnover
+    (NORTHBOUND_TO_SOUTHBOUND), trade counts from AVERAGE_TRADE_HKD and ETF turnover from ETF_SHARE;
+    top-10 tables are present but empty.
+    """
+    markets = [
+        {
+            "id": position,
+            "date": trade_date.isoformat(),
+            "market": market,
+            "tradingDay": 0 if southbound is None else 1,
+            "content": [] if southbound is None else _connect_tables(market, *southbound[exchange]),
+        }
+        for position, (market, exchange) in enumerate(CONNECT_MARKETS)
+    ]
+    return "tabData = [\n" + ",\n".join(json.dumps(market) for market in markets) + "\n];\n"
+
+
+def _connect_tables(market: str, buy_hkd: float, sell_hkd: float) -> list[dict]:
+    """The summary table and an empty top-10 table of one market."""
+    if market.endswith("Southbound"):
+        summary = _table(1, "tradingTable", SOUTHBOUND_LABELS, _southbound_summary(buy_hkd, sell_hkd))
+        return [summary, _table(2, "top10Table", SOUTHBOUND_TOP10_LABELS)]
+    summary = _table(1, "tradingTable", NORTHBOUND_LABELS, _northbound_summary(buy_hkd + sell_hkd))
+    return [summary, _table(2, "top10Table", NORTHBOUND_TOP10_LABELS)]
+
+
+def _southbound_summary(buy_hkd: float, sell_hkd: float) -> tuple[str, ...]:
+    buy, sell = round(buy_hkd / UNIT), round(sell_hkd / UNIT)
+    total = buy + sell
+    return (
+        _millions(total), _millions(buy), _millions(sell),
+        _count(total), _count(buy), _count(sell), _millions(round(total * ETF_SHARE)),
+    )
+
+
+def _northbound_summary(southbound_hkd: float) -> tuple[str, ...]:
+    total = round(southbound_hkd * NORTHBOUND_TO_SOUTHBOUND / UNIT)
+    return _millions(total), _count(total), NORTHBOUND_DQB, _millions(round(total * ETF_SHARE))
+
+
+def _table(style: int, classname: str, labels: tuple[str, ...], values: tuple[str, ...] = ()) -> dict:
+    """A content table: labels in schema[0]; a summary has one tr per label, value in td[0][0]."""
+    rows = [{"td": [[value]]} for value in values]
+    return {"style": style, "table": {"classname": classname, "schema": [list(labels)], "tr": rows}}
+
+
+def _millions(units: int) -> str:
+    """Whole HK$10,000 units as HK$ million with thousands separators and two decimals."""
+    return f"{units // 100:,}.{units % 100:02d}"
+
+
+def _count(units: int) -> str:
+    """The number of trades in whole HK$10,000 units of turnover, at AVERAGE_TRADE_HKD a trade."""
+    return f"{round(units * UNIT / AVERAGE_TRADE_HKD):,}"

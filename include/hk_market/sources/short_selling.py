@@ -1,0 +1,174 @@
+"""HKEX daily short selling turnover per stock, from HKEX's fixed-width daily report."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
+import pandas as pd
+
+LANDING_SCHEMA = {
+    "trade_date": "datetime64[s]",
+    "stock_code": "string",          # five digits, zero padded
+    "short_shares": "int64",
+    "short_turnover_hkd": "float64",
+}
+
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+_NUMBER = r"\d{1,3}(?:,\d{3})*"
+_TAG = re.compile(r"<[^>]+>")
+# Patterns start with literal text where they can: the regex engine then skips ahead quickly.
+_SECTION_TITLE = re.compile(
+    r"Short Selling Turnover \((?P<board>[^)\n]+)\) up to day close today *$", re.MULTILINE
+)
+_TRADING_DATE = re.compile(r"TRADING DATE *: *(?P<day>\d{1,2}) +(?P<month>[A-Z]{3}) +(?P<year>\d{4})")
+_SECURITIES_COUNT = re.compile(
+    rf"Total No\. of all Securities recording Short Selling *: *(?P<count>{_NUMBER})"
+)
+# One stock: optional '%' (non-HKD counter), code, name, shares, turnover ($ of the counter's currency).
+_ROW = re.compile(rf"^ *(%?) *(\d{{1,5}}) +\S.*? ({_NUMBER}) +({_NUMBER}) *$", re.MULTILINE)
+_BLOCK_HEADING = re.compile(r"^ *(?:\([A-Z]\)|\*Total No\.)", re.MULTILINE)
+_TOTAL_SHARES = re.compile(rf"Short Selling Turnover Total Shares \(SH\) *: *(?P<value>{_NUMBER})")
+_TOTAL_HKD = re.compile(rf"Short Selling Turnover Total Value \(\$\) *: *HKD *(?P<value>{_NUMBER})")
+ALL_DESIGNATED = "(C) Short Selling of all Designated Securities"
+NON_DESIGNATED = "*Total No. of non-Designated Securities recording Short Selling"
+TOTALS_CHECKED = ("securities", "shares", "HK$ turnover")
+
+
+@dataclass(frozen=True)
+class _Section:
+    """One board's part of a report: its rows as matched text and its own total lines."""
+
+    board: str
+    trade_date: dt.date
+    rows: list[tuple[str, str, str, str]]  # (marker '%' or '', code, shares, turnover)
+    securities: int
+    shares: int
+    turnover_hkd: int
+
+
+def parse(raw: str) -> pd.DataFrame:
+    """The landing frame of one HKEX "Short Selling Turnover - Daily Report" page (day close).
+
+    The page holds one board section (HKEX's ashtmain.htm / ashtgem.htm) or several (the sample
+    source prints Main Board and GEM in one page). Counters marked '%' trade in RMB or USD: their
+    turnover is not HK$ and the report gives no rate, so they are dropped. Each section is checked
+    against its own total lines: the number of securities, total shares (all counters) and total
+    HKD value, summing "(C) all Designated Securities" and the non-designated block.
+
+    Raises ValueError for a page without a report (e.g. "will be available after day close"), a
+    section without its trading date, a truncated section (no total lines), sections of different
+    dates, or totals that disagree with the rows (naming the section and both numbers).
+    """
+    return _landing_frame(_read_page(raw))
+
+
+def parse_many(raws: list[str]) -> pd.DataFrame:
+    """parse() over many pages, concatenated; the rows of all pages are converted in one pass."""
+    return _landing_frame([section for raw in raws for section in _read_page(raw)])
+
+
+def _read_page(raw: str) -> list[_Section]:
+    text = _TAG.sub("", raw.replace("\r\n", "\n"))
+    titles = list(_SECTION_TITLE.finditer(text))
+    if not titles:
+        raise ValueError(_no_report_message(raw))
+    ends = [title.start() for title in titles[1:]] + [len(text)]
+    sections = [
+        _read_section(title["board"].strip(), text[title.end() : end])
+        for title, end in zip(titles, ends, strict=True)
+    ]
+    dates = sorted({section.trade_date for section in sections})
+    if len(dates) > 1:
+        raise ValueError(f"short selling report mixes trading dates {', '.join(map(str, dates))}")
+    return sections
+
+
+def _no_report_message(raw: str) -> str:
+    plain = " ".join(_TAG.sub(" ", raw).split())
+    if "will be available" in plain.lower():
+        return f"HKEX short selling report not available yet: {plain[:160]!r}"
+    return f"no HKEX short selling day-close report in this page: {plain[:160]!r}"
+
+
+def _read_section(board: str, body: str) -> _Section:
+    date_line = _TRADING_DATE.search(body)
+    if date_line is None:
+        raise ValueError(f"{board} section of the short selling report has no 'TRADING DATE : DD MON YYYY'")
+    count_line = _SECURITIES_COUNT.search(body)
+    summary = body[count_line.start() :] if count_line else ""
+    designated = _block_totals(summary, ALL_DESIGNATED)
+    if count_line is None or designated is None:
+        raise ValueError(f"{board} section of the short selling report is truncated: it has no total lines")
+    non_designated = _block_totals(summary, NON_DESIGNATED) or (0, 0)
+    return _Section(
+        board=board,
+        trade_date=_report_date(date_line),
+        rows=_ROW.findall(body, 0, count_line.start()),
+        securities=_integer(count_line["count"]),
+        shares=designated[0] + non_designated[0],
+        turnover_hkd=designated[1] + non_designated[1],
+    )
+
+
+def _report_date(match: re.Match) -> dt.date:
+    if match["month"] not in MONTHS:
+        raise ValueError(f"short selling report date {match[0]!r} has an unknown month")
+    return dt.date(int(match["year"]), MONTHS.index(match["month"]) + 1, int(match["day"]))
+
+
+def _block_totals(summary: str, heading: str) -> tuple[int, int] | None:
+    """(total shares, total HKD value) of a summary block, or None if the block or a line is missing."""
+    start = summary.find(heading)
+    if start < 0:
+        return None
+    following = _BLOCK_HEADING.search(summary, start + len(heading))
+    end = following.start() if following else len(summary)
+    shares, hkd = _TOTAL_SHARES.search(summary, start, end), _TOTAL_HKD.search(summary, start, end)
+    if shares is None or hkd is None:
+        return None
+    return _integer(shares["value"]), _integer(hkd["value"])
+
+
+def _integer(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def _landing_frame(sections: list[_Section]) -> pd.DataFrame:
+    counts = np.array([len(section.rows) for section in sections], dtype=np.int64)
+    rows = pd.DataFrame.from_records(
+        list(chain.from_iterable(section.rows for section in sections)),
+        columns=["marker", "code", "shares", "turnover"],
+    )
+    shares, turnover = _thousands(rows["shares"]), _thousands(rows["turnover"])
+    hkd = (rows["marker"] == "").to_numpy(dtype=bool)
+    _check_totals(sections, counts, shares, np.where(hkd, turnover, 0))
+    dates = np.array([section.trade_date for section in sections], dtype="datetime64[D]")
+    frame = pd.DataFrame({
+        "trade_date": np.repeat(dates, counts)[hkd],
+        "stock_code": rows["code"][hkd].str.zfill(5).to_numpy(),
+        "short_shares": shares[hkd],
+        "short_turnover_hkd": turnover[hkd],
+    })
+    return frame.astype(LANDING_SCHEMA)
+
+
+def _thousands(numbers: pd.Series) -> np.ndarray:
+    return numbers.str.replace(",", "", regex=False).astype("int64").to_numpy()
+
+
+def _check_totals(sections: list[_Section], counts: np.ndarray, shares: np.ndarray, hkd: np.ndarray) -> None:
+    """Raise if any section's rows disagree with its own total lines."""
+    owner = np.repeat(np.arange(len(sections)), counts)
+    shares_sums = np.bincount(owner, weights=shares, minlength=len(sections))  # exact below 2**53
+    hkd_sums = np.bincount(owner, weights=hkd, minlength=len(sections))
+    for section, *found in zip(sections, counts, shares_sums, hkd_sums, strict=True):
+        expected = (section.securities, section.shares, section.turnover_hkd)
+        for what, rows_total, report_total in zip(TOTALS_CHECKED, found, expected, strict=True):
+            if rows_total != report_total:
+                raise ValueError(
+                    f"{section.board} section of the {section.trade_date} short selling report: its rows add "
+                    f"up to {int(rows_total):,} {what} but its total line says {report_total:,}"
+                )

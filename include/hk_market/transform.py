@@ -1,0 +1,44 @@
+"""Rebuild core and mart tables for a window of sessions from the SQL models in include/sql/."""
+
+import datetime as dt
+
+import duckdb
+
+from hk_market import settings
+from hk_market.warehouse import transaction
+
+CORE_MODELS = ("security_prices", "index_prices", "short_selling", "southbound")
+# In dependency order: later marts read marts.security_daily.
+MART_MODELS = ("security_daily", "market_summary", "southbound_daily", "sector_daily", "theme_daily",
+               "movers_daily")
+
+
+def model_sql(layer: str, model: str) -> str:
+    """The select statement of a model file, include/sql/<layer>/<model>.sql."""
+    return (settings.SQL_DIR / layer / f"{model}.sql").read_text()
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, layer: str, model: str, first: dt.date, last: dt.date) -> None:
+    """Replace the model's rows for trade dates first..last with what its select returns."""
+    window = {"start": first, "end": last}
+    con.execute(f"delete from {layer}.{model} where trade_date between $start and $end", window)
+    con.execute(f"insert into {layer}.{model} by name ({model_sql(layer, model)})", window)
+
+
+def build_window(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> dt.date:
+    """Rebuild core for first..last and marts from first to the last loaded day of last's year.
+
+    Marts reach past the window because later days depend on it: the year-to-date southbound sums
+    and the short selling ratio's change against the previous session. Returns the marts' last day.
+    """
+    mart_last = con.execute(
+        "select coalesce(max(trade_date), $last) from raw.prices "
+        "where trade_date between $last and make_date(year($last::date), 12, 31)",
+        {"last": last},
+    ).fetchone()[0]
+    with transaction(con):
+        for model in CORE_MODELS:
+            rebuild(con, "core", model, first, last)
+        for model in MART_MODELS:
+            rebuild(con, "marts", model, first, mart_last)
+    return mart_last

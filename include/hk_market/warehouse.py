@@ -1,0 +1,127 @@
+"""The DuckDB warehouse: connections that wait for the writer lock, DDL, and window loads."""
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from hk_market import DATASETS, settings
+
+log = logging.getLogger(__name__)
+LOCK_WAIT_SECONDS = 600
+
+
+class WarehouseBusyError(RuntimeError):
+    """Another process held the warehouse for longer than we were willing to wait."""
+
+
+@contextmanager
+def connect(path: Path | None = None, read_only: bool = False,
+            wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse, waiting (with a log line) while another process holds its lock."""
+    path = Path(path or settings.warehouse_path())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline, pause = time.monotonic() + wait_seconds, 0.2
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusyError(
+                    f"warehouse {path} stayed locked by another process for {wait_seconds:.0f} s: {error}"
+                ) from error
+            log.warning("warehouse %s is locked by another process; retrying in %.1f s", path, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create schemas, tables, comments and macros (idempotent)."""
+    for script in sorted((settings.SQL_DIR / "ddl").glob("*.sql")):
+        con.execute(script.read_text())
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Everything inside commits together or not at all."""
+    con.begin()
+    try:
+        yield
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Replace a reference table's rows with the frame's (columns matched by name)."""
+    con.execute(f"delete from {table}")
+    con.register("replacement", frame)
+    con.execute(f"insert into {table} by name select * from replacement")
+    con.unregister("replacement")
+
+
+def replace_window(con: duckdb.DuckDBPyConnection, dataset: str, frame: pd.DataFrame,
+                   sessions: list[dt.date], source: str, run_id: str) -> int:
+    """Replace raw.<dataset>'s rows for the sessions with the frame's; call inside a transaction."""
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}")
+    first, last = min(sessions), max(sessions)
+    con.execute(f"delete from raw.{dataset} where trade_date between $first and $last",
+                {"first": first, "last": last})
+    con.register("landing", frame)
+    con.execute(
+        f"insert into raw.{dataset} by name "
+        "select *, $source as source, $run_id as run_id, now()::timestamp as loaded_at from landing",
+        {"source": source, "run_id": run_id},
+    )
+    con.unregister("landing")
+    con.execute(
+        "insert into audit.runs values ($run_id, $first, $last, $source, $dataset, $rows, now()::timestamp)",
+        {"run_id": run_id, "first": first, "last": last, "source": source, "dataset": dataset,
+         "rows": len(frame)},
+    )
+    return len(frame)
+
+
+def record_validation(con: duckdb.DuckDBPyConnection, report, run_id: str) -> None:
+    """Record a quality.ValidationReport's outcomes, and quarantine its failing rows."""
+    first, last = min(report.sessions), max(report.sessions)
+    outcomes = pd.DataFrame(
+        [(run_id, report.dataset, first, last, o.expectation, o.column, o.severity, o.success, o.observed)
+         for o in report.outcomes],
+        columns=["run_id", "dataset", "first_session", "last_session", "expectation", "column_name",
+                 "severity", "success", "observed"],
+    )
+    con.register("outcomes", outcomes)
+    con.execute("insert into audit.validation_results by name select *, now()::timestamp as recorded_at from outcomes")
+    con.unregister("outcomes")
+    if len(report.failing_rows):
+        con.register("failing", report.failing_rows)
+        con.execute(
+            f"insert into audit.quarantine_{report.dataset} by name "
+            "select *, $run_id as run_id, now()::timestamp as quarantined_at from failing",
+            {"run_id": run_id},
+        )
+        con.unregister("failing")
+
+
+def loaded_sessions(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> set[dt.date]:
+    """Sessions between first and last whose prices are loaded."""
+    rows = con.execute(
+        "select distinct trade_date from raw.prices where trade_date between $first and $last",
+        {"first": first, "last": last},
+    ).fetchall()
+    return {row[0] for row in rows}

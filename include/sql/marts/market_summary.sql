@@ -1,0 +1,50 @@
+-- The short selling ratio of an index is its constituents' short turnover over their turnover.
+-- The point change compares with the previous HKEX session, which may lie before the window.
+with window_days as (
+    select trade_date, prev_session
+    from core.trading_calendar
+    where trade_date between $start and $end
+),
+
+ratio_days as (
+    select trade_date from window_days
+    union
+    select prev_session from window_days
+),
+
+constituent_days as (
+    select
+        c.index_code,
+        p.trade_date,
+        core.sum_hkd(p.turnover_hkd) as constituents_turnover_hkd,
+        core.sum_hkd(coalesce(s.short_turnover_hkd, 0)) as short_turnover_hkd
+    from core.security_prices as p
+    join core.index_constituents as c using (stock_code)
+    left join core.short_selling as s using (trade_date, stock_code)
+    where p.trade_date in (select trade_date from ratio_days)
+    group by c.index_code, p.trade_date
+),
+
+ratios as (
+    select
+        *,
+        100 * short_turnover_hkd / nullif(constituents_turnover_hkd, 0) as short_sell_ratio_pct
+    from constituent_days
+)
+
+select
+    i.trade_date,
+    i.index_code,
+    x.name as index_name,
+    i.close,
+    i.prev_close,
+    i.change_pct,
+    r.constituents_turnover_hkd,
+    r.short_turnover_hkd,
+    r.short_sell_ratio_pct,
+    r.short_sell_ratio_pct - prev.short_sell_ratio_pct as short_sell_ratio_change_pp
+from core.index_prices as i
+join window_days as w using (trade_date)
+left join core.indices as x using (index_code)
+left join ratios as r on r.index_code = i.index_code and r.trade_date = i.trade_date
+left join ratios as prev on prev.index_code = i.index_code and prev.trade_date = w.prev_session

@@ -1,0 +1,87 @@
+"""The real hk_market_daily DAG, run with dag.test() against temporary warehouses."""
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+
+from hk_market.sources import sample
+
+from .conftest import WRAP_DAY, query
+
+MARTS = ("security_daily", "market_summary", "southbound_daily", "sector_daily", "theme_daily", "movers_daily")
+
+
+def mart_contents(warehouse) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {mart: con.execute(f"select * from marts.{mart} order by all").df() for mart in MARTS}
+
+
+def test_first_run_into_an_empty_warehouse_also_loads_the_previous_session(wrap_warehouse):
+    days = query(wrap_warehouse, "select distinct trade_date from marts.market_summary order by 1")
+    assert [day for (day,) in days] == [dt.date(2024, 11, 13), WRAP_DAY]
+
+
+def test_rerunning_a_day_leaves_every_mart_identical(run_daily, wrap_warehouse):
+    before = mart_contents(wrap_warehouse)
+    state, tasks = run_daily(WRAP_DAY, wrap_warehouse)
+    assert state == "success", tasks
+    after = mart_contents(wrap_warehouse)
+    for mart in MARTS:
+        pd.testing.assert_frame_equal(before[mart], after[mart], check_exact=True, obj=mart)
+
+
+def test_a_non_trading_day_ends_as_skipped_not_failed(run_daily, tmp_path):
+    warehouse = tmp_path / "hk_market.duckdb"
+    state, tasks = run_daily(dt.date(2024, 12, 25), warehouse)
+    assert state == "success"
+    assert set(tasks.values()) == {"skipped"}, tasks
+
+
+def test_change_pct_after_a_holiday_is_against_the_session_before_it(run_daily, tmp_path):
+    warehouse = tmp_path / "hk_market.duckdb"
+    state, tasks = run_daily(dt.date(2024, 10, 2), warehouse)  # 2024-10-01 is National Day
+    assert state == "success", tasks
+    rows = query(warehouse, """
+        select after.stock_code, after.prev_close, before.close, after.change_pct,
+               100 * (after.close / before.close - 1)
+        from marts.security_daily as after
+        join marts.security_daily as before
+            on before.stock_code = after.stock_code and before.trade_date = date '2024-09-30'
+        where after.trade_date = date '2024-10-02'""")
+    assert len(rows) > 150
+    for code, prev_close, close_before, change_pct, expected_pct in rows:
+        assert prev_close == close_before, code
+        assert change_pct == pytest.approx(expected_pct), code
+
+
+def test_a_failing_validation_fails_the_run_and_keeps_the_day_out_of_core_and_marts(
+    run_daily, tmp_path, monkeypatch
+):
+    warehouse = tmp_path / "hk_market.duckdb"
+    state, _ = run_daily(dt.date(2024, 11, 13), warehouse)
+    assert state == "success"
+    real_fetch = sample.fetch_prices
+
+    def fetch_with_a_negative_close(sessions, full_market=False):
+        frame = real_fetch(sessions, full_market)
+        frame.loc[pd.Timestamp(WRAP_DAY), ("Close", "0700.HK")] = -1.0
+        return frame
+
+    monkeypatch.setattr(sample, "fetch_prices", fetch_with_a_negative_close)
+    state, tasks = run_daily(WRAP_DAY, warehouse)
+    assert state == "failed"
+    assert tasks["validate_prices"] == "failed"
+    assert tasks["load"] == "upstream_failed"
+    for table in ("core.security_prices", "marts.security_daily", "marts.market_summary"):
+        assert query(warehouse, f"select count(*) from {table} where trade_date = $day", {"day": WRAP_DAY}) == [(0,)]
+    earlier = query(warehouse, "select count(*) from marts.security_daily where trade_date = date '2024-11-13'")
+    assert earlier[0][0] > 150
+    quarantined = query(warehouse, "select stock_code, close, expectation from audit.quarantine_prices")
+    assert [(code, close) for code, close, _ in quarantined] == [("00700", -1.0)]
+    assert "close" in quarantined[0][2]
+    failed = query(warehouse, """
+        select expectation, column_name from audit.validation_results
+        where dataset = 'prices' and not success and severity = 'critical'""")
+    assert failed

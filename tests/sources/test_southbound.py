@@ -1,0 +1,136 @@
+"""HKEX Stock Connect daily file: parse() on hand-written files and on the sample renderer's."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hk_market.sample.hkex_formats import render_stock_connect_js
+from hk_market.sources.southbound import LANDING_SCHEMA, parse, parse_many
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "hkex_stock_connect"
+
+
+def _file(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+@pytest.fixture
+def trading_day() -> str:
+    return _file("data_tab_daily_20241114e.js")
+
+
+def _frame(rows: list[tuple[str, str, float, float]]) -> pd.DataFrame:
+    records = [(pd.Timestamp(day), channel, buy, sell) for day, channel, buy, sell in rows]
+    return pd.DataFrame(records, columns=list(LANDING_SCHEMA)).astype(LANDING_SCHEMA)
+
+
+def _markets(raw: str) -> list[dict]:
+    return json.loads(raw.split("=", 1)[1].strip().rstrip(";"))
+
+
+def _tab_data(markets: list[dict]) -> str:
+    return f"tabData = {json.dumps(markets)};"
+
+
+def test_a_trading_day_parses_to_southbound_buy_and_sell_in_hkd(trading_day):
+    expected = _frame([
+        ("2024-11-14", "SSE", 36_512_370_000.0, 24_103_520_000.0),
+        ("2024-11-14", "SZSE", 24_876_440_000.0, 17_625_290_000.0),
+    ])
+    pd.testing.assert_frame_equal(parse(trading_day), expected)
+
+
+def test_parsed_frame_has_the_landing_columns_and_dtypes_in_order(trading_day):
+    assert parse(trading_day).dtypes.astype(str).to_dict() == LANDING_SCHEMA
+    assert list(parse(trading_day).columns) == list(LANDING_SCHEMA)
+
+
+def test_a_non_trading_day_gives_an_empty_frame_with_the_landing_dtypes():
+    frame = parse(_file("data_tab_daily_20241003e.js"))
+    assert frame.empty
+    assert frame.dtypes.astype(str).to_dict() == LANDING_SCHEMA
+
+
+def test_a_southbound_channel_closed_on_its_own_gives_only_the_other(trading_day):
+    markets = _markets(trading_day)
+    markets[3] = {**markets[3], "tradingDay": 0, "content": []}
+    assert parse(_tab_data(markets))["channel"].tolist() == ["SSE"]
+
+
+def test_labels_are_looked_up_by_name_when_hkex_reorders_them(trading_day):
+    markets = _markets(trading_day)
+    table = markets[1]["content"][0]["table"]
+    order = [2, 0, 6, 1, 3, 5, 4]
+    table["schema"][0] = [table["schema"][0][i] for i in order]
+    table["tr"] = [table["tr"][i] for i in order]
+    assert table["tr"][0]["td"][0][0] == "24,103.52"  # Sell Turnover now comes first
+    pd.testing.assert_frame_equal(parse(_tab_data(markets)), parse(trading_day))
+
+
+def test_a_missing_label_raises_naming_it(trading_day):
+    markets = _markets(trading_day)
+    table = markets[3]["content"][0]["table"]
+    table["schema"][0] = [label for label in table["schema"][0] if label != "Buy Turnover"]
+    del table["tr"][1]
+    with pytest.raises(ValueError, match="SZSE Southbound summary has no 'Buy Turnover'"):
+        parse(_tab_data(markets))
+
+
+def test_a_value_that_is_not_a_number_raises(trading_day):
+    with pytest.raises(ValueError, match="SSE Southbound Buy Turnover is '-'"):
+        parse(trading_day.replace('"36,512.37"', '"-"'))
+
+
+def test_an_html_error_page_raises():
+    with pytest.raises(ValueError, match="not a complete HKEX Stock Connect 'tabData"):
+        parse(_file("error_page.html"))
+
+
+def test_a_truncated_file_raises(trading_day):
+    with pytest.raises(ValueError, match="not a complete HKEX Stock Connect 'tabData"):
+        parse(trading_day[: len(trading_day) // 2])
+
+
+def test_broken_json_inside_tab_data_raises(trading_day):
+    with pytest.raises(ValueError, match="not valid JSON"):
+        parse(trading_day.replace('"tradingDay":1', '"tradingDay":', 1))
+
+
+def test_a_file_without_a_southbound_market_raises(trading_day):
+    markets = [market for market in _markets(trading_day) if market["market"] != "SZSE Southbound"]
+    with pytest.raises(ValueError, match="no SZSE Southbound market"):
+        parse(_tab_data(markets))
+
+
+def test_parse_many_concatenates_files_and_skips_non_trading_days(trading_day):
+    frame = parse_many([_file("data_tab_daily_20241003e.js"), trading_day, trading_day])
+    assert len(frame) == 4
+    assert frame.dtypes.astype(str).to_dict() == LANDING_SCHEMA
+
+
+def test_a_rendered_file_parses_back_to_flows_rounded_to_ten_thousand_hkd():
+    flows = {"SSE": (36_512_374_321.0, 24_103_515_000.0), "SZSE": (24_876_440_000.0, 5_004.0)}
+    expected = _frame([
+        ("2024-11-14", "SSE", 36_512_370_000.0, 24_103_520_000.0),
+        ("2024-11-14", "SZSE", 24_876_440_000.0, 10_000.0),
+    ])
+    pd.testing.assert_frame_equal(parse(render_stock_connect_js(dt.date(2024, 11, 14), flows)), expected)
+
+
+def test_a_rendered_file_prints_hk_dollar_millions_with_two_decimals_and_all_four_markets():
+    flows = {"SSE": (36_512_370_000.0, 0.0), "SZSE": (1e10, 5e9)}
+    raw = render_stock_connect_js(dt.date(2024, 11, 14), flows)
+    markets = _markets(raw)
+    assert [market["market"] for market in markets] == [
+        "SSE Northbound", "SSE Southbound", "SZSE Northbound", "SZSE Southbound"]
+    assert markets[1]["content"][0]["table"]["tr"][1]["td"][0][0] == "36,512.37"
+    assert markets[3]["content"][0]["table"]["tr"][0]["td"][0][0] == "15,000.00"
+
+
+def test_a_rendered_day_without_southbound_parses_to_an_empty_frame():
+    raw = render_stock_connect_js(dt.date(2024, 10, 3), None)
+    assert all(market["tradingDay"] == 0 for market in _markets(raw))
+    assert parse(raw).empty

@@ -1,0 +1,67 @@
+"""The library path (what the DAG's tasks call), on a few sessions of the sample market."""
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from hk_market import DATASETS, calendar, landing, pipeline, quality
+
+
+def run_window(sessions: list[dt.date], run_id: str = "test") -> None:
+    for dataset in DATASETS:
+        pipeline.extract(dataset, sessions)
+        pipeline.validate(dataset, sessions, run_id)
+    pipeline.load(sessions, run_id, "sample")
+    pipeline.build(sessions)
+
+
+def southbound_ytd(warehouse) -> dict:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {day: (complete, ytd) for day, complete, ytd in con.execute(
+            "select trade_date, ytd_complete, ytd_net_buy_hkd from marts.southbound_daily where channel = 'TOTAL'"
+        ).fetchall()}
+
+
+def test_ytd_is_complete_only_when_every_southbound_day_of_the_year_is_loaded(scratch_warehouse):
+    january = calendar.sessions(dt.date(2024, 1, 2), dt.date(2024, 1, 12))
+    run_window(january[3:])
+    assert not any(complete for complete, _ in southbound_ytd(scratch_warehouse).values())
+    run_window(january[:3])
+    ytd = southbound_ytd(scratch_warehouse)
+    assert all(complete for complete, _ in ytd.values())
+    assert len(ytd) == len(january)
+
+
+def test_loading_an_earlier_window_later_brings_later_days_year_to_date_up_to_date(scratch_warehouse):
+    days = calendar.sessions(dt.date(2024, 3, 4), dt.date(2024, 3, 8))
+    run_window(days[2:])
+    before = southbound_ytd(scratch_warehouse)[days[-1]][1]
+    run_window(days[:2])
+    ytd = southbound_ytd(scratch_warehouse)
+    assert ytd[days[-1]][1] == pytest.approx(before + ytd[days[1]][1])  # the two earlier days now count
+
+
+def test_plan_loads_the_previous_session_only_when_the_warehouse_lacks_it(scratch_warehouse):
+    day = dt.date(2024, 11, 14)
+    assert pipeline.plan_window(day) == [dt.date(2024, 11, 13), day]
+    run_window([dt.date(2024, 11, 13)])
+    assert pipeline.plan_window(day) == [day]
+
+
+def test_planning_a_holiday_says_it_is_not_a_trading_day(scratch_warehouse):
+    with pytest.raises(pipeline.NotATradingDay, match="2024-12-25 is not an HKEX trading day"):
+        pipeline.plan_window(dt.date(2024, 12, 25))
+
+
+def test_a_failed_validation_names_dataset_day_and_expectation(scratch_warehouse):
+    day = [dt.date(2024, 11, 14)]
+    pipeline.extract("prices", day)
+    frame = landing.read("prices", day)
+    frame.loc[frame["stock_code"] == "00700", "close"] = -1.0
+    landing.write("prices", frame, day)
+    with pytest.raises(quality.DataQualityError) as failure:
+        pipeline.validate("prices", day, "test")
+    message = str(failure.value)
+    assert message.startswith("prices 2024-11-14: ")
+    assert "(close)" in message

@@ -1,0 +1,292 @@
+"""Data quality gates: hk_market.quality on tiny landing frames."""
+
+import datetime as dt
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from hk_market import quality
+from hk_market.quality import DataQualityError, raise_for_failures, validate
+from hk_market.sources import prices, short_selling, southbound
+
+DAY = dt.date(2024, 11, 14)
+NEXT_DAY = dt.date(2024, 11, 15)
+
+
+def price_frame(securities: int = 20, day: dt.date = DAY) -> pd.DataFrame:
+    """The three indices and `securities` stocks, all on a quiet 5% up day."""
+    codes = ["HSI", "HSCEI", "HSTECH", *(f"{number:05d}" for number in range(1, securities + 1))]
+    return pd.DataFrame(
+        {
+            "trade_date": pd.Timestamp(day),
+            "stock_code": codes,
+            "open": 10.0,
+            "high": 11.0,
+            "low": 9.0,
+            "close": 10.5,
+            "prev_close": 10.0,
+            "volume": 1_000,
+            "turnover_hkd": 10_500.0,
+        }
+    ).astype(prices.LANDING_SCHEMA)
+
+
+def short_selling_frame(stocks: int = 10) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "trade_date": pd.Timestamp(DAY),
+            "stock_code": [f"{number:05d}" for number in range(1, stocks + 1)],
+            "short_shares": 5_000,
+            "short_turnover_hkd": 52_500.0,
+        }
+    ).astype(short_selling.LANDING_SCHEMA)
+
+
+def southbound_frame(channels: tuple[str, ...] = ("SSE", "SZSE")) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"trade_date": pd.Timestamp(DAY), "channel": list(channels), "buy_hkd": 4.0e10, "sell_hkd": 3.5e10}
+    ).astype(southbound.LANDING_SCHEMA)
+
+
+def edited(frame: pd.DataFrame, row: int, **values) -> pd.DataFrame:
+    """A copy of frame with some of one row's values replaced."""
+    frame = frame.copy()
+    for column, value in values.items():
+        frame.loc[row, column] = value
+    return frame
+
+
+CLEAN_FRAMES = {"prices": price_frame, "short_selling": short_selling_frame, "southbound": southbound_frame}
+
+
+@pytest.mark.parametrize("dataset", sorted(CLEAN_FRAMES))
+def test_a_clean_frame_passes_with_no_failing_rows(dataset):
+    report = validate(dataset, CLEAN_FRAMES[dataset](), [DAY])
+
+    assert report.success, report.critical_failures
+    assert all(outcome.success for outcome in report.outcomes)
+    assert report.failing_rows.empty
+    raise_for_failures(report)
+
+
+def test_negative_close_fails_naming_dataset_day_and_expectation():
+    report = validate("prices", edited(price_frame(), 5, close=-1.0), [DAY])
+
+    with pytest.raises(DataQualityError) as raised:
+        raise_for_failures(report)
+
+    message = str(raised.value)
+    assert message.startswith("prices 2024-11-14: ")
+    assert "expect_column_values_to_be_between(close) 1 unexpected of 23 [e.g. -1.0]" in message
+    assert raised.value.dataset == "prices"
+    assert raised.value.sessions == [DAY]
+    assert "expect_column_values_to_be_between(close)" in [failure.label for failure in raised.value.failures]
+
+
+CRITICAL_BREAKS = {
+    "duplicate key": (
+        "prices",
+        lambda: pd.concat([price_frame(), price_frame().iloc[[4]]]),
+        "expect_compound_columns_to_be_unique(trade_date, stock_code)",
+    ),
+    "null stock code": (
+        "prices",
+        lambda: edited(price_frame(), 4, stock_code=None),
+        "expect_column_values_to_not_be_null(stock_code)",
+    ),
+    "day outside the sessions": (
+        "prices",
+        lambda: pd.concat([price_frame(), price_frame(day=NEXT_DAY)]),
+        "expect_column_values_to_be_in_set(trade_date)",
+    ),
+    "missing column": ("prices", lambda: price_frame().drop(columns="volume"), "expect_table_columns_to_match_set"),
+    "zero prev close": (
+        "prices",
+        lambda: edited(price_frame(), 4, prev_close=0.0),
+        "expect_column_values_to_be_between(prev_close)",
+    ),
+    "negative volume": (
+        "prices",
+        lambda: edited(price_frame(), 4, volume=-1),
+        "expect_column_values_to_be_between(volume)",
+    ),
+    "close above high": (
+        "prices",
+        lambda: edited(price_frame(), 4, close=11.5),
+        "expect_column_pair_values_a_to_be_greater_than_b(high, close)",
+    ),
+    "open below low": (
+        "prices",
+        lambda: edited(price_frame(), 4, open=8.5),
+        "expect_column_pair_values_a_to_be_greater_than_b(open, low)",
+    ),
+    "four digit stock code": (
+        "prices",
+        lambda: edited(price_frame(), 4, stock_code="0700"),
+        "expect_column_values_to_match_regex(stock_code)",
+    ),
+    "security up 60%": (
+        "prices",
+        lambda: edited(price_frame(), 4, high=16.0, close=16.0),
+        "expect_column_values_to_be_between(security_change_pct)",
+    ),
+    "too few rows in the session": (
+        "prices",
+        lambda: price_frame(securities=10),
+        "expect_column_values_to_be_between(session_rows)",
+    ),
+    "negative short shares": (
+        "short_selling",
+        lambda: edited(short_selling_frame(), 3, short_shares=-5),
+        "expect_column_values_to_be_between(short_shares)",
+    ),
+    "negative short turnover": (
+        "short_selling",
+        lambda: edited(short_selling_frame(), 3, short_turnover_hkd=-1.0),
+        "expect_column_values_to_be_between(short_turnover_hkd)",
+    ),
+    "index code in short selling": (
+        "short_selling",
+        lambda: edited(short_selling_frame(), 3, stock_code="HSI"),
+        "expect_column_values_to_match_regex(stock_code)",
+    ),
+    "unknown channel": (
+        "southbound",
+        lambda: southbound_frame(channels=("SSE", "HKEX")),
+        "expect_column_values_to_be_in_set(channel)",
+    ),
+    "negative buy turnover": (
+        "southbound",
+        lambda: edited(southbound_frame(), 0, buy_hkd=-1.0),
+        "expect_column_values_to_be_between(buy_hkd)",
+    ),
+    "negative sell turnover": (
+        "southbound",
+        lambda: edited(southbound_frame(), 1, sell_hkd=-1.0),
+        "expect_column_values_to_be_between(sell_hkd)",
+    ),
+    "one channel only": (
+        "southbound",
+        lambda: southbound_frame(channels=("SSE",)),
+        "expect_column_values_to_be_between(session_rows)",
+    ),
+}
+
+
+@pytest.mark.parametrize(("dataset", "make_frame", "label"), CRITICAL_BREAKS.values(), ids=CRITICAL_BREAKS)
+def test_each_critical_rule_fails_naming_dataset_day_and_expectation(dataset, make_frame, label):
+    report = validate(dataset, make_frame(), [DAY])
+
+    assert not report.success
+    assert label in [failure.label for failure in report.critical_failures]
+    with pytest.raises(DataQualityError, match=rf"^{dataset} 2024-11-14: .*{re.escape(label)}"):
+        raise_for_failures(report)
+
+
+def test_a_missing_session_fails_naming_the_days_and_the_missing_one():
+    report = validate("prices", price_frame(), [DAY, NEXT_DAY])
+
+    with pytest.raises(DataQualityError) as raised:
+        raise_for_failures(report)
+
+    assert str(raised.value).startswith("prices 2024-11-14 to 2024-11-15 (2 sessions): 1 critical expectation")
+    assert "expect_column_distinct_values_to_contain_set(trade_date) 1 missing [e.g. 2024-11-15]" in str(
+        raised.value
+    )
+
+
+def test_failing_rows_hold_exactly_the_bad_rows_with_their_index_and_the_expectation_broken():
+    frame = price_frame().set_index(pd.RangeIndex(100, 123))
+    frame.loc[[104, 110], "volume"] = -1
+
+    report = validate("prices", frame, [DAY])
+
+    assert list(report.failing_rows.index) == [104, 110]
+    assert list(report.failing_rows.columns) == [*prices.LANDING_SCHEMA, "expectation"]
+    assert set(report.failing_rows["expectation"]) == {"expect_column_values_to_be_between(volume)"}
+    pd.testing.assert_frame_equal(report.failing_rows.drop(columns="expectation"), frame.loc[[104, 110]])
+
+
+def test_a_row_breaking_two_expectations_is_listed_once_naming_both():
+    report = validate("prices", edited(price_frame(), 7, volume=-1, stock_code="700"), [DAY])
+
+    assert list(report.failing_rows.index) == [7]
+    assert report.failing_rows.loc[7, "expectation"] == (
+        "expect_column_values_to_be_between(volume); expect_column_values_to_match_regex(stock_code)"
+    )
+
+
+def test_failing_rows_list_every_bad_row_even_beyond_what_a_summary_lists():
+    frame = price_frame(securities=quality.ROWS_LISTED_IN_SUMMARY + 200)
+    bad = frame.index[3:-100]
+    frame.loc[bad, "volume"] = -1
+
+    report = validate("prices", frame, [DAY])
+
+    assert len(bad) > quality.ROWS_LISTED_IN_SUMMARY
+    assert report.failing_rows.index.equals(bad)
+    assert report.critical_failures[0].observed.startswith(f"{len(bad)} unexpected of {len(frame)}")
+
+
+def test_a_warning_only_failure_leaves_success_true_and_raises_nothing():
+    hsi_up_20_percent = edited(price_frame(), 0, high=12.0, close=12.0)
+
+    report = validate("prices", hsi_up_20_percent, [DAY])
+
+    assert report.success
+    raise_for_failures(report)
+    assert [warning.label for warning in report.warnings] == ["expect_column_values_to_be_between(index_change_pct)"]
+    assert report.warnings[0].observed == "1 unexpected of 23 [e.g. 20.0]"
+    assert list(report.failing_rows.index) == [0]
+
+
+@pytest.mark.parametrize(
+    ("row", "close", "severity"),
+    [(0, 12.0, "warning"), (0, 11.0, None), (4, 12.0, None), (4, 16.0, "critical")],
+    ids=["HSI up 20%", "HSI up 10%", "stock up 20%", "stock up 60%"],
+)
+def test_an_index_move_over_15_percent_is_a_warning_and_a_stock_move_over_50_percent_is_critical(
+    row, close, severity
+):
+    report = validate("prices", edited(price_frame(), row, high=close, close=close), [DAY])
+
+    assert [outcome.severity for outcome in report.outcomes if not outcome.success] == ([severity] if severity else [])
+    assert report.success is (severity != "critical")
+
+
+def test_an_empty_southbound_frame_on_a_non_southbound_session_passes():
+    empty = southbound_frame(channels=())
+
+    report = validate("southbound", empty, [DAY], expected_sessions=[])
+
+    assert report.success
+    assert report.failing_rows.empty
+
+
+def test_an_empty_southbound_frame_fails_when_the_session_expects_flows():
+    report = validate("southbound", southbound_frame(channels=()), [DAY])
+
+    assert [failure.label for failure in report.critical_failures] == [
+        "expect_column_distinct_values_to_contain_set(trade_date)"
+    ]
+
+
+def test_min_rows_per_session_can_be_lowered_by_the_caller():
+    thin_day = price_frame(securities=5)
+
+    assert not validate("prices", thin_day, [DAY]).success
+    assert validate("prices", thin_day, [DAY], min_rows_per_session=8).success
+
+
+def test_an_unknown_dataset_is_rejected_by_name():
+    with pytest.raises(ValueError, match="unknown dataset 'trades'"):
+        validate("trades", price_frame(), [DAY])
+
+
+def test_importing_quality_does_not_import_great_expectations():
+    check = "import hk_market.quality, sys; assert 'great_expectations' not in sys.modules"
+
+    subprocess.run([sys.executable, "-c", check], check=True)
