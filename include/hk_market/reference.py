@@ -4,7 +4,7 @@ from functools import cache
 
 import pandas as pd
 
-from hk_market import calendar
+from hk_market import calendar, settings
 from hk_market.settings import SEEDS_DIR
 
 
@@ -43,9 +43,9 @@ def sample_anchors() -> pd.DataFrame:
     return frame.astype({"prev_close": float, "close": float})
 
 
-def security_groups() -> pd.DataFrame:
+def security_groups(universe: pd.DataFrame) -> pd.DataFrame:
     """group_type ('sector' or 'theme'), group_name, stock_code: what the group marts aggregate."""
-    sectors = securities()[["sector", "stock_code"]].rename(columns={"sector": "group_name"})
+    sectors = universe[["sector", "stock_code"]].rename(columns={"sector": "group_name"})
     return pd.concat([
         sectors.assign(group_type="sector"),
         themes().rename(columns={"theme": "group_name"}).assign(group_type="theme"),
@@ -64,12 +64,26 @@ def trading_calendar() -> pd.DataFrame:
     })
 
 
+def _loaded_securities() -> pd.DataFrame:
+    """The curated securities, or the sample's full market when it is emitted (benchmarks)."""
+    if not settings.sample_full_market():
+        return securities()
+    from hk_market.sample.market import universe
+
+    return universe(full_market=True)[list(securities().columns)]
+
+
 def load(con) -> None:
-    """Replace the warehouse's reference tables with the seeds and the calendar; call in a transaction."""
+    """Replace the warehouse's reference tables with the seeds and the calendar; call in a transaction.
+
+    Securities HKEX lists that the seeds lack join them once hk_market_reference has landed the list.
+    """
+    from hk_market import universe
     from hk_market.warehouse import replace_table
 
-    replace_table(con, "core.securities", securities())
+    listed = universe.listed()
+    replace_table(con, "core.securities", universe.merge(_loaded_securities(), listed))
     replace_table(con, "core.indices", indices())
     replace_table(con, "core.index_constituents", index_constituents())
-    replace_table(con, "core.security_groups", security_groups())
+    replace_table(con, "core.security_groups", security_groups(universe.merge(securities(), listed)))
     replace_table(con, "core.trading_calendar", trading_calendar())

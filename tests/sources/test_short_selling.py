@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from hk_market.sample.hkex_formats import render_short_selling_report
-from hk_market.sources.short_selling import LANDING_SCHEMA, parse, parse_many
+from hk_market.sources.errors import NotPublished
+from hk_market.sources.short_selling import LANDING_SCHEMA, parse, parse_many, report_date
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "hkex_short_selling"
 DAY = dt.date(2024, 11, 14)
@@ -77,9 +78,13 @@ def test_a_row_that_cannot_be_read_raises_through_the_securities_count(main_boar
         parse(doctored)
 
 
-def test_a_page_saying_the_report_is_not_available_yet_raises():
-    with pytest.raises(ValueError, match="not available yet"):
+def test_a_page_saying_the_report_is_not_available_yet_raises_not_published_so_it_is_retried():
+    with pytest.raises(NotPublished, match="not available yet"):
         parse(_page("not_available.htm"))
+
+
+def test_the_report_date_is_read_from_the_page(main_board):
+    assert report_date(main_board) == DAY
 
 
 def test_an_html_page_without_a_report_raises():

@@ -1,24 +1,49 @@
-"""Sources: one module per dataset (LANDING_SCHEMA and parse), and each source's fetch."""
+"""Sources: one module per dataset (LANDING_SCHEMA and parse), and each source's fetch.
+
+The two sources, chosen by settings.source_name(), differ only in their fetch functions: `sample`
+renders the embedded offline market, `live` downloads from Yahoo Finance and HKEX. Both return each
+upstream's own shape, and the same parsers here turn it into the dataset's landing frame.
+"""
 
 import datetime as dt
+from collections.abc import Callable
+from functools import partial
 
 import pandas as pd
 
 from hk_market import reference, settings
-from hk_market.sources import prices, short_selling, southbound
+from hk_market.sources import daily_quotations, prices, short_selling, southbound
 
 
 def extract(dataset: str, sessions: list[dt.date], source: str | None = None,
             full_market: bool = False) -> pd.DataFrame:
-    """Fetch the sessions from the source and parse them into the dataset's landing frame."""
-    source = settings.source_name(source)
+    """Fetch the sessions from the source and parse them into the dataset's landing frame.
+
+    full_market: the sample emits its full-market universe (benchmarks); the live universe is
+    always universe.securities().
+    """
+    fetch = _fetchers(settings.source_name(source), full_market)
+    if dataset == "prices":
+        turnover = daily_quotations.parse_many(fetch["daily_quotations"](sessions))
+        index_codes = dict(zip(reference.indices()["yahoo_ticker"], reference.indices()["index_code"], strict=True))
+        return prices.parse(fetch["prices"](sessions), sessions, index_codes, turnover)
+    if dataset == "short_selling":
+        return short_selling.parse_many(fetch["short_selling"](sessions))
+    if dataset == "southbound":
+        return southbound.parse_many(fetch["southbound"](sessions))
+    raise ValueError(f"unknown dataset {dataset!r}")
+
+
+def _fetchers(source: str, full_market: bool) -> dict[str, Callable[[list[dt.date]], object]]:
+    """upstream -> the source's fetch(sessions) for it."""
+    if source == "live":
+        from hk_market.sources import live
+
+        return {"prices": live.fetch_prices, "daily_quotations": live.fetch_daily_quotations,
+                "short_selling": live.fetch_short_selling, "southbound": live.fetch_southbound}
     from hk_market.sources import sample
 
-    if dataset == "prices":
-        index_codes = dict(zip(reference.indices()["yahoo_ticker"], reference.indices()["index_code"], strict=True))
-        return prices.parse(sample.fetch_prices(sessions, full_market), sessions, index_codes)
-    if dataset == "short_selling":
-        return short_selling.parse_many(sample.fetch_short_selling(sessions, full_market))
-    if dataset == "southbound":
-        return southbound.parse_many(sample.fetch_southbound(sessions))
-    raise ValueError(f"unknown dataset {dataset!r}")
+    return {"prices": partial(sample.fetch_prices, full_market=full_market),
+            "daily_quotations": sample.fetch_daily_quotations,
+            "short_selling": partial(sample.fetch_short_selling, full_market=full_market),
+            "southbound": sample.fetch_southbound}

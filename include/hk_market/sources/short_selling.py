@@ -4,9 +4,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from itertools import chain
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
+
+from hk_market.sources.errors import NotPublished
 
 LANDING_SCHEMA = {
     "trade_date": "datetime64[s]",
@@ -58,9 +61,10 @@ def parse(raw: str) -> pd.DataFrame:
     against its own total lines: the number of securities, total shares (all counters) and total
     HKD value, summing "(C) all Designated Securities" and the non-designated block.
 
-    Raises ValueError for a page without a report (e.g. "will be available after day close"), a
-    section without its trading date, a truncated section (no total lines), sections of different
-    dates, or totals that disagree with the rows (naming the section and both numbers).
+    Raises NotPublished for HKEX's "will be available after day close" page, and ValueError for a
+    page without a report, a section without its trading date, a truncated section (no total
+    lines), sections of different dates, or totals that disagree with the rows (naming the section
+    and both numbers).
     """
     return _landing_frame(_read_page(raw))
 
@@ -70,11 +74,16 @@ def parse_many(raws: list[str]) -> pd.DataFrame:
     return _landing_frame([section for raw in raws for section in _read_page(raw)])
 
 
+def report_date(raw: str) -> dt.date:
+    """The trading date a report page is for (raises as parse() does for a page without a report)."""
+    return _read_page(raw)[0].trade_date
+
+
 def _read_page(raw: str) -> list[_Section]:
     text = _TAG.sub("", raw.replace("\r\n", "\n"))
     titles = list(_SECTION_TITLE.finditer(text))
     if not titles:
-        raise ValueError(_no_report_message(raw))
+        _raise_no_report(raw)
     ends = [title.start() for title in titles[1:]] + [len(text)]
     sections = [
         _read_section(title["board"].strip(), text[title.end() : end])
@@ -86,11 +95,11 @@ def _read_page(raw: str) -> list[_Section]:
     return sections
 
 
-def _no_report_message(raw: str) -> str:
+def _raise_no_report(raw: str) -> NoReturn:
     plain = " ".join(_TAG.sub(" ", raw).split())
     if "will be available" in plain.lower():
-        return f"HKEX short selling report not available yet: {plain[:160]!r}"
-    return f"no HKEX short selling day-close report in this page: {plain[:160]!r}"
+        raise NotPublished(f"HKEX short selling report not available yet: {plain[:160]!r}")
+    raise ValueError(f"no HKEX short selling day-close report in this page: {plain[:160]!r}")
 
 
 def _read_section(board: str, body: str) -> _Section:

@@ -1,5 +1,6 @@
 """Stock Connect southbound turnover per channel, from HKEX's daily statistics file."""
 
+import datetime as dt
 import json
 import re
 from decimal import Decimal, InvalidOperation
@@ -15,6 +16,7 @@ LANDING_SCHEMA = {
 
 SOUTHBOUND_CHANNELS = {"SSE Southbound": "SSE", "SZSE Southbound": "SZSE"}
 HKD_PER_MILLION = 1_000_000
+PRINTED_UNIT_HKD = 10_000  # HK$0.01 million: Total, Buy and Sell are each rounded to it
 _TAB_DATA = re.compile(r"\A\ufeff?\s*tabData\s*=\s*(?P<json>\[.*\])\s*;?\s*\Z", re.DOTALL)
 
 
@@ -28,8 +30,8 @@ def parse(raw: str) -> pd.DataFrame:
     gives no row, so a day without southbound trading gives an empty frame.
 
     Raises ValueError for a file that is not a complete `tabData = [...]` (an HTML error page,
-    truncated JSON), a missing southbound market, field, summary table or label, or a value that is
-    not a number.
+    truncated JSON), a missing southbound market, field, summary table or label, a value that is
+    not a number, or a Total Turnover that is not Buy + Sell (to the printed HK$0.01 million).
     """
     return _landing_frame(_southbound_rows(raw))
 
@@ -37,6 +39,18 @@ def parse(raw: str) -> pd.DataFrame:
 def parse_many(raws: list[str]) -> pd.DataFrame:
     """parse() over many files, concatenated."""
     return _landing_frame([row for raw in raws for row in _southbound_rows(raw)])
+
+
+def file_date(raw: str) -> dt.date:
+    """The day a file is for: the date its markets share (raises ValueError as parse() does)."""
+    dates = {market.get("date") for market in _markets(raw)}
+    if len(dates) != 1:
+        raise ValueError(f"HKEX Stock Connect file's markets have dates {sorted(map(str, dates))}, not one")
+    day = dates.pop()
+    try:
+        return dt.date.fromisoformat(str(day))
+    except ValueError:
+        raise ValueError(f"HKEX Stock Connect file's date {day!r} is not YYYY-MM-DD") from None
 
 
 def _southbound_rows(raw: str) -> list[dict]:
@@ -71,12 +85,13 @@ def _field(market: dict, key: str):
 def _channel_row(market: dict) -> dict:
     name = market["market"]
     summary = _summary(market)
-    return {
-        "trade_date": _field(market, "date"),
-        "channel": SOUTHBOUND_CHANNELS[name],
-        "buy_hkd": _hkd(summary, "Buy Turnover", name),
-        "sell_hkd": _hkd(summary, "Sell Turnover", name),
-    }
+    buy, sell = _hkd(summary, "Buy Turnover", name), _hkd(summary, "Sell Turnover", name)
+    total = _hkd(summary, "Total Turnover", name)
+    if abs(total - (buy + sell)) > PRINTED_UNIT_HKD:
+        raise ValueError(f"{name} Total Turnover {total:,.0f} HKD is not Buy {buy:,.0f} + Sell {sell:,.0f}: "
+                         "its net buy (Buy - Sell) cannot be trusted")
+    return {"trade_date": _field(market, "date"), "channel": SOUTHBOUND_CHANNELS[name], "buy_hkd": buy,
+            "sell_hkd": sell}
 
 
 def _summary(market: dict) -> dict[str, str]:

@@ -1,0 +1,64 @@
+"""
+### hk_market_reference: the securities universe, refreshed weekly
+
+Produces `core.securities` and `core.security_groups`: the curated seeds (`include/seeds/`, with
+their sectors and themes) plus every equity, REIT and ETF on HKEX's List of Securities
+(`ListOfSecurities.xlsx`), a security without a curated sector as `Unclassified`. The list is landed
+at `landing/reference/list_of_securities.parquet`; every `hk_market_daily` run reloads the reference
+tables from the same universe, and the live prices download it.
+
+**When:** Saturdays at 08:00 Asia/Hong_Kong, after the week's last session; listings change slowly.
+
+**Order of work:** extract the list (live source only, retries with backoff; with the `sample`
+source it is skipped and the seeds alone are the universe) → load the reference tables in one
+transaction (pool `duckdb_writer`).
+
+**Source:** the Airflow Variable `hk_market_source` when set, else `HK_MARKET_SOURCE`.
+
+**Backfill:** none: the list is a snapshot of today; trigger a run to refresh it now.
+
+**Who to call:** the hk-market data engineering team (owner `hk-market`).
+"""
+
+import datetime as dt
+
+from airflow.sdk import CronTriggerTimetable, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from hk_market.dag_defaults import DEFAULT_ARGS, EXTRACT_RETRIES, HK_TZ, WRITER_POOL
+
+
+@dag(
+    dag_id="hk_market_reference",
+    schedule=CronTriggerTimetable("0 8 * * 6", timezone="Asia/Hong_Kong"),
+    start_date=dt.datetime(2024, 1, 1, tzinfo=HK_TZ),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["hk-market", "reference"],
+    doc_md=__doc__,
+)
+def hk_market_reference():
+    @task(**EXTRACT_RETRIES)
+    def extract_list_of_securities() -> int:
+        """Fetch HKEX's List of Securities and land it; skipped for the sample source."""
+        from hk_market import universe
+        from hk_market.dag_defaults import airflow_source
+
+        if airflow_source() != "live":
+            raise AirflowSkipException("the sample source has no list of securities: the seeds are the universe")
+        return universe.extract()
+
+    @task(pool=WRITER_POOL, trigger_rule="none_failed")
+    def load_universe() -> int:
+        """Reload core.securities and core.security_groups from the seeds and the landed list."""
+        from hk_market import universe
+        from hk_market.dag_defaults import use_airflow_warehouse
+
+        use_airflow_warehouse()
+        return universe.load()
+
+    extract_list_of_securities() >> load_universe()
+
+
+hk_market_reference()

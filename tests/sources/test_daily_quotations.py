@@ -1,0 +1,75 @@
+"""HKEX Daily Quotations: per-stock HK$ turnover from the QUOTATIONS section of a hand-written page."""
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hk_market.sources.daily_quotations import TURNOVER_SCHEMA, parse, parse_many, report_date
+from hk_market.sources.errors import SourceDataError
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "hkex_daily_quotations"
+DAY = dt.date(2024, 11, 13)
+
+
+@pytest.fixture
+def page() -> str:
+    return (FIXTURES / "d241113e.htm").read_text()
+
+
+def test_turnover_of_each_hkd_stock_that_traded_is_read_exactly(page):
+    expected = pd.DataFrame({
+        "trade_date": pd.Timestamp(DAY),
+        "stock_code": ["00001", "00005", "00388", "00700", "02800", "09988"],
+        "turnover_hkd": [155_577_858.0, 1_539_487_005.0, 1_660_391_448.0, 7_474_521_088.0, 4_231_004_120.0,
+                         5_441_031_910.0],
+    }).astype(TURNOVER_SCHEMA)
+    pd.testing.assert_frame_equal(parse(page), expected)
+
+
+def test_suspended_untraded_and_non_hkd_counters_give_no_row(page):
+    codes = set(parse(page)["stock_code"])
+    assert not {"00017", "00008", "09008", "80700"} & codes
+
+
+def test_the_day_is_read_from_the_heading(page):
+    assert report_date(page) == DAY
+
+
+def test_a_heading_dated_dd_mm_yyyy_is_read_too(page):
+    assert report_date(page.replace("TRADING DATE : 13 NOV 2024 (WEDNESDAY)", "13/11/2024")) == DAY
+
+
+def test_the_one_line_layout_of_wider_pages_is_read_too(page):
+    one_line = "   700  TENCENT          HKD  416.00  410.00  410.20  418.40  407.60  410.00  18,203,957  7,474,521,088"
+    start = page.index("</font></pre><pre><font size='1'>   700")
+    end = page.index("  2800  TRACKER FUND")
+    frame = parse(page[:start] + one_line + "\n" + page[end:])
+    assert frame.set_index("stock_code").loc["00700", "turnover_hkd"] == 7_474_521_088.0
+    assert len(frame) == 6
+
+
+def test_a_stock_line_in_neither_layout_raises_naming_it(page):
+    line = "     5  HSBC HOLDINGS    HKD      72.10"
+    assert line in page
+    broken = page.replace(line, line + "  EXTRA")
+    with pytest.raises(SourceDataError, match=r"1 stock line\(s\) in neither known layout, first '5  HSBC HOLDINGS"):
+        parse(broken)
+
+
+def test_a_page_cut_off_inside_the_quotations_raises_as_truncated(page):
+    with pytest.raises(SourceDataError, match="truncated"):
+        parse(page[: page.index("  9988  BABA-W")])
+
+
+def test_an_html_page_without_quotations_raises():
+    with pytest.raises(SourceDataError, match="no date in its heading"):
+        parse("<html><body><h1>Page Not Found</h1></body></html>")
+    with pytest.raises(SourceDataError, match="no QUOTATIONS section"):
+        parse("<html><body><pre>DAILY QUOTATIONS 13 NOV 2024</pre></body></html>")
+
+
+def test_parse_many_of_no_pages_is_an_empty_frame_with_the_schema():
+    frame = parse_many([])
+    assert frame.empty and frame.dtypes.astype(str).to_dict() == TURNOVER_SCHEMA

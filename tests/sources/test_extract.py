@@ -1,0 +1,90 @@
+"""sources.extract: both sources go through the same parsers; the sample's raw shapes are the live ones."""
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hk_market import calendar, settings, sources
+from hk_market.sources import live, prices, sample, short_selling, southbound
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+WRAP_DAY = dt.date(2024, 11, 14)
+SESSIONS = [dt.date(2024, 11, 13), WRAP_DAY]
+INDEX_CODES = {"^HSI": "HSI", "^HSCE": "HSCEI", "HSTECH.HK": "HSTECH"}
+
+
+def test_the_sample_prices_frame_is_what_the_live_prices_parser_reads():
+    raw = sample.fetch_prices(SESSIONS)
+    assert raw.columns.names == ["Price", "Ticker"] and raw.index.name == "Date"
+    assert len(raw.index) == len(SESSIONS) + 1  # one session of look-back
+    frame = prices.parse(raw, SESSIONS, INDEX_CODES)
+    assert frame.dtypes.astype(str).to_dict() == prices.LANDING_SCHEMA
+    assert {"HSI", "HSCEI", "HSTECH", "00700"} <= set(frame["stock_code"])
+    assert set(frame["trade_date"].dt.date) == set(SESSIONS)
+
+
+def test_the_sample_short_selling_pages_are_what_the_live_short_selling_parser_reads():
+    pages = sample.fetch_short_selling(SESSIONS)
+    assert [short_selling.report_date(page) for page in pages] == SESSIONS
+    frame = short_selling.parse_many(pages)
+    assert frame.dtypes.astype(str).to_dict() == short_selling.LANDING_SCHEMA
+    assert set(frame["trade_date"].dt.date) == set(SESSIONS) and len(frame) > 100
+
+
+def test_the_sample_stock_connect_files_are_what_the_live_southbound_parser_reads():
+    days = [dt.date(2024, 10, 2), dt.date(2024, 10, 3), WRAP_DAY]  # mainland closed on 2 and 3 October
+    files = sample.fetch_southbound(days)
+    assert [southbound.file_date(file) for file in files] == days
+    frame = southbound.parse_many(files)
+    assert frame.dtypes.astype(str).to_dict() == southbound.LANDING_SCHEMA
+    assert set(frame["trade_date"].dt.date) == {WRAP_DAY} and set(frame["channel"]) == {"SSE", "SZSE"}
+
+
+def test_the_sample_publishes_no_daily_quotations_so_its_turnover_is_the_estimate():
+    assert sample.fetch_daily_quotations(SESSIONS) == []
+
+
+def test_the_live_source_is_known_and_chosen_by_the_one_setting(monkeypatch):
+    assert settings.SOURCES == ("sample", "live")
+    monkeypatch.setenv("HK_MARKET_SOURCE", "LIVE")
+    assert settings.source_name() == "live"
+    with pytest.raises(ValueError, match="must be one of sample, live"):
+        settings.source_name("yahoo")
+
+
+@pytest.fixture
+def live_sessions(monkeypatch, yfinance_frame) -> list[dt.date]:
+    """[2024-11-13], with the live fetches answering from fixtures as the upstreams would for that day."""
+    day = dt.date(2024, 11, 13)
+    previous = calendar.previous_session(day)
+    bars = yfinance_frame({"0700.HK": [416.0, 410.0], "^HSI": [19_846.9, 19_823.5], "^HSCE": [7_100.0, 7_130.0],
+                           "HSTECH.HK": [4_455.0, 4_455.3]}, [previous, day])
+    quotations = (FIXTURES / "hkex_daily_quotations" / "d241113e.htm").read_text()
+    monkeypatch.setattr(live, "fetch_prices", lambda sessions: bars)
+    monkeypatch.setattr(live, "fetch_daily_quotations", lambda sessions: [quotations])
+    monkeypatch.setattr(live, "fetch_short_selling", lambda sessions: [quotations])
+    monkeypatch.setattr(live, "fetch_southbound", lambda sessions: [])
+    return [day]
+
+
+def test_live_extract_parses_the_live_fetches_with_hkex_turnover(live_sessions):
+    frame = sources.extract("prices", live_sessions, "live").set_index("stock_code")
+    assert frame.loc["00700", "turnover_hkd"] == 7_474_521_088.0
+    assert frame.loc["00700", "prev_close"] == 416.0
+    short = sources.extract("short_selling", live_sessions, "live")
+    assert short["stock_code"].tolist() == ["00001", "00005", "00700"]
+    assert sources.extract("southbound", live_sessions, "live").empty
+
+
+def test_an_unknown_dataset_raises():
+    with pytest.raises(ValueError, match="unknown dataset 'volumes'"):
+        sources.extract("volumes", SESSIONS, "sample")
+
+
+def test_the_sample_path_gives_the_same_frame_through_extract():
+    pd.testing.assert_frame_equal(
+        sources.extract("prices", SESSIONS, "sample"),
+        prices.parse(sample.fetch_prices(SESSIONS), SESSIONS, INDEX_CODES),
+    )

@@ -1,0 +1,119 @@
+"""The live HKEX fetches: the right file for each session, or a clear error; HTTP answered from fixtures."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from hk_market.sources import short_selling, southbound
+from hk_market.sources.errors import NotPublished, SourceDataError
+from hk_market.sources.live import hkex
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+DAY = dt.date(2024, 11, 14)
+PREVIOUS = dt.date(2024, 11, 13)
+MAIN, GEM = hkex.SHORT_SELLING_URLS
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+@pytest.fixture
+def published(monkeypatch) -> dict[str, str]:
+    """url -> what HKEX serves there; any other url answers HTTP 404."""
+    pages: dict[str, str] = {}
+
+    def get_text(url: str) -> str:
+        if url not in pages:
+            raise NotPublished(f"{url}: HTTP 404, not published yet or no such day")
+        return pages[url]
+
+    monkeypatch.setattr(hkex.http, "get_text", get_text)
+    return pages
+
+
+@pytest.fixture
+def short_selling_reports(published) -> dict[str, str]:
+    published[MAIN] = fixture("hkex_short_selling/ashtmain_20241114.htm")
+    published[GEM] = fixture("hkex_short_selling/ashtgem_20241114.htm")
+    return published
+
+
+def test_the_latest_session_reads_the_main_board_and_gem_report_pages(short_selling_reports):
+    pages = hkex.fetch_short_selling([DAY])
+    assert pages == [short_selling_reports[MAIN], short_selling_reports[GEM]]
+    assert len(short_selling.parse_many(pages)) == 15
+
+
+def test_an_earlier_session_reads_the_report_printed_in_its_daily_quotations(short_selling_reports):
+    short_selling_reports[hkex.DAILY_QUOTATIONS_URL.format(day=PREVIOUS)] = fixture(
+        "hkex_daily_quotations/d241113e.htm")
+    frame = short_selling.parse_many(hkex.fetch_short_selling([PREVIOUS, DAY]))
+    assert frame.groupby(frame["trade_date"].dt.date).size().to_dict() == {PREVIOUS: 3, DAY: 15}
+
+
+def test_a_session_after_the_reports_day_is_not_published_yet(short_selling_reports):
+    with pytest.raises(NotPublished, match="still for 2024-11-14: 2024-11-15's is not out yet"):
+        hkex.fetch_short_selling([dt.date(2024, 11, 15)])
+
+
+def test_the_not_available_yet_page_is_not_published_yet(published):
+    published[MAIN] = published[GEM] = fixture("hkex_short_selling/not_available.htm")
+    with pytest.raises(NotPublished, match="not available yet"):
+        hkex.fetch_short_selling([DAY])
+
+
+def test_a_board_whose_report_lags_is_not_published_yet(short_selling_reports):
+    short_selling_reports[GEM] = short_selling_reports[GEM].replace("14 NOV 2024", "13 NOV 2024")
+    with pytest.raises(NotPublished, match="one is not updated yet"):
+        hkex.fetch_short_selling([DAY])
+
+
+def test_an_earlier_session_without_daily_quotations_is_not_published(short_selling_reports):
+    with pytest.raises(NotPublished, match="d241113e.htm: HTTP 404"):
+        hkex.fetch_short_selling([PREVIOUS, DAY])
+
+
+def test_daily_quotations_for_the_wrong_day_raise_naming_both_days(published):
+    published[hkex.DAILY_QUOTATIONS_URL.format(day=DAY)] = fixture("hkex_daily_quotations/d241113e.htm")
+    with pytest.raises(SourceDataError, match=r"d241114e.htm is for 2024-11-13, not 2024-11-14"):
+        hkex.fetch_daily_quotations([DAY])
+
+
+def test_daily_quotations_not_published_yet_are_left_out_with_a_warning(published, caplog):
+    assert hkex.fetch_daily_quotations([DAY]) == []
+    assert "turnover for 2024-11-14 is estimated" in caplog.text
+
+
+def test_a_stock_connect_file_is_fetched_for_its_day(published):
+    published[hkex.STOCK_CONNECT_URL.format(day=DAY)] = fixture("hkex_stock_connect/data_tab_daily_20241114e.js")
+    assert southbound.parse_many(hkex.fetch_southbound([DAY]))["channel"].tolist() == ["SSE", "SZSE"]
+
+
+def test_a_stock_connect_file_for_the_wrong_day_raises(published):
+    published[hkex.STOCK_CONNECT_URL.format(day=DAY)] = fixture("hkex_stock_connect/data_tab_daily_20241003e.js")
+    with pytest.raises(SourceDataError, match=r"data_tab_daily_20241114e.js is for 2024-10-03, not 2024-11-14"):
+        hkex.fetch_southbound([DAY])
+
+
+def test_a_truncated_stock_connect_file_raises_as_bad_data(published):
+    whole = fixture("hkex_stock_connect/data_tab_daily_20241114e.js")
+    published[hkex.STOCK_CONNECT_URL.format(day=DAY)] = whole[: len(whole) // 2]
+    with pytest.raises(ValueError, match="not a complete HKEX Stock Connect 'tabData"):
+        hkex.fetch_southbound([DAY])
+
+
+def test_an_html_page_for_a_southbound_trading_day_is_not_published_yet(published):
+    published[hkex.STOCK_CONNECT_URL.format(day=DAY)] = fixture("hkex_stock_connect/error_page.html")
+    with pytest.raises(NotPublished, match="an HTML page instead of the file"):
+        hkex.fetch_southbound([DAY])
+
+
+def test_a_day_southbound_is_closed_gives_no_rows_with_or_without_a_file(published):
+    golden_week = [dt.date(2024, 10, 2), dt.date(2024, 10, 3)]  # Hong Kong trades, the mainland does not
+    published[hkex.STOCK_CONNECT_URL.format(day=golden_week[1])] = fixture(
+        "hkex_stock_connect/data_tab_daily_20241003e.js")
+    files = hkex.fetch_southbound(golden_week)
+    assert len(files) == 1
+    assert southbound.parse_many(files).empty
