@@ -123,6 +123,21 @@ CRITICAL_BREAKS = {
         lambda: edited(price_frame(), 4, open=8.5),
         "expect_column_pair_values_a_to_be_greater_than_b(open, low)",
     ),
+    "volume as float": (
+        "prices",
+        lambda: price_frame().astype({"volume": "float64"}),
+        "expect_column_values_to_be_in_type_list(volume)",
+    ),
+    "null high": (
+        "prices",
+        lambda: edited(price_frame(), 4, high=None),
+        "expect_column_values_to_not_be_null(high)",
+    ),
+    "an index missing": (
+        "prices",
+        lambda: price_frame().iloc[1:],
+        "expect_column_distinct_values_to_contain_set(stock_code)",
+    ),
     "four digit stock code": (
         "prices",
         lambda: edited(price_frame(), 4, stock_code="0700"),
@@ -274,11 +289,50 @@ def test_an_empty_southbound_frame_fails_when_the_session_expects_flows():
     ]
 
 
-def test_min_rows_per_session_can_be_lowered_by_the_caller():
-    thin_day = price_frame(securities=5)
+def test_each_session_must_cover_a_share_of_the_universe_size_the_caller_gives():
+    eight_rows = price_frame(securities=5)
 
-    assert not validate("prices", thin_day, [DAY]).success
-    assert validate("prices", thin_day, [DAY], min_rows_per_session=8).success
+    assert not validate("prices", eight_rows, [DAY]).success  # no universe given: at least 20 rows
+    assert validate("prices", eight_rows, [DAY], universe_size=10).success  # 80 % of 10
+    report = validate("prices", eight_rows, [DAY], universe_size=20)
+    assert [failure.label for failure in report.critical_failures] == [
+        "expect_column_values_to_be_between(session_rows)"
+    ]
+
+
+def test_short_turnover_above_what_the_stocks_volume_can_have_traded_for_is_critical():
+    landed_prices = price_frame().assign(volume=10_000)  # at most 10,000 x 11.0 of turnover per stock
+    short_sales = edited(short_selling_frame(), 2, short_turnover_hkd=120_000.0)
+
+    assert validate("short_selling", short_selling_frame(), [DAY], prices=landed_prices).success
+    report = validate("short_selling", short_sales, [DAY], prices=landed_prices)
+
+    assert [failure.label for failure in report.critical_failures] == [
+        "expect_column_pair_values_a_to_be_greater_than_b(max_turnover_hkd, short_turnover_hkd)"
+    ]
+    assert report.critical_failures[0].observed == "1 unexpected of 10 [e.g. (110000.0, 120000.0)]"
+    assert list(report.failing_rows.index) == [2]
+
+
+def test_short_selling_of_a_stock_without_prices_is_not_held_to_a_turnover():
+    prices_of_other_stocks = price_frame().assign(stock_code=lambda frame: "9" + frame["stock_code"].str[1:])
+
+    assert validate("short_selling", short_selling_frame(), [DAY], prices=prices_of_other_stocks).success
+
+
+def test_data_docs_list_every_validation_run_with_a_page_each(scratch_warehouse):
+    clean = validate("prices", price_frame(), [DAY])
+    broken = validate("prices", edited(price_frame(), 5, close=-1.0), [DAY])
+
+    quality.build_data_docs(clean, "run_clean")
+    index = quality.build_data_docs(broken, "run_broken")
+
+    assert index == quality.data_docs_dir() / "index.html"
+    assert index.parent.parent == scratch_warehouse.parent.parent / "gx"  # beside the landing zone
+    pages = sorted(path.relative_to(index.parent).parts[:3] for path in index.parent.glob("validations/**/*.html"))
+    assert pages == [("validations", "prices", "run_broken"), ("validations", "prices", "run_clean")]
+    assert "run_clean" in index.read_text() and "run_broken" in index.read_text()
+    assert (index.parent / "expectations" / "prices.html").exists()
 
 
 def test_an_unknown_dataset_is_rejected_by_name():
@@ -290,3 +344,15 @@ def test_importing_quality_does_not_import_great_expectations():
     check = "import hk_market.quality, sys; assert 'great_expectations' not in sys.modules"
 
     subprocess.run([sys.executable, "-c", check], check=True)
+
+
+def test_a_data_docs_failure_is_logged_and_never_fails_the_validation(scratch_warehouse, monkeypatch, caplog):
+    def broken_site(root):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(quality, "_docs_context", broken_site)
+
+    quality.build_data_docs(validate("prices", price_frame(), [DAY]), "run")
+
+    assert "prices 2024-11-14: Data Docs not updated" in caplog.text
+    assert "disk full" in caplog.text

@@ -1,23 +1,30 @@
 """Data quality gates on landing frames: one Great Expectations suite per dataset, written as rules in code.
 
 validate() runs a dataset's suite on a landing frame and reports every expectation's outcome plus the rows
-that broke a row-level expectation; raise_for_failures() turns critical failures into DataQualityError.
-great_expectations takes seconds to import, so it is only imported when the first frame is validated.
+that broke a row-level expectation; raise_for_failures() turns critical failures into DataQualityError;
+build_data_docs() adds a report to the Great Expectations Data Docs site (gx/data_docs/index.html beside
+the landing zone). great_expectations takes seconds to import, so it is only imported when the first frame
+is validated.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import fcntl
 import logging
+import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from itertools import chain
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from hk_market import settings
 from hk_market.sources import prices, short_selling, southbound
 
 log = logging.getLogger(__name__)
@@ -32,6 +39,12 @@ PRICE_CODE_PATTERN = r"^(?:\d{5}|HSI|HSCEI|HSTECH)$"  # securities and INDEX_COD
 EXAMPLES_SHOWN = 3
 ROWS_LISTED_IN_SUMMARY = 1000  # flagged rows a SUMMARY result lists; more and their expectation is re-run
 SUMMARY_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": ROWS_LISTED_IN_SUMMARY}
+# pandas dtype names a landed column may have for its LANDING_SCHEMA dtype (Parquet keeps datetimes in ms).
+ACCEPTED_DTYPES = {
+    "datetime64[s]": ["datetime64[s]", "datetime64[ms]", "datetime64[us]", "datetime64[ns]"],
+    "string": ["StringDtype"],
+}
+DATA_DOCS_VALIDATIONS_LISTED = 30  # the index lists the latest (its cost grows with each one listed)
 
 
 @dataclass(frozen=True)
@@ -58,23 +71,46 @@ def _parameter(name: str) -> dict:
     return {"$PARAMETER": name}
 
 
+DerivedColumns = Callable[[pd.DataFrame, pd.DataFrame | None], dict[str, pd.Series]]
+
+
 @dataclass(frozen=True)
 class DatasetRules:
-    """What a dataset's landing frame must satisfy, on top of the rules every dataset shares."""
+    """What a dataset's landing frame must satisfy, on top of the rules every dataset shares.
+
+    Each session must hold at least universe_share of the reference universe's size in rows, when the
+    caller gives that size, else min_rows_per_session. derived_columns(landing, prices) adds the helper
+    columns some rules check; prices is the landed prices of the same sessions, when given.
+    """
 
     landing_schema: Mapping[str, str]
     key: tuple[str, ...]  # one row per key
     required: tuple[str, ...]  # columns that must not be null
     min_rows_per_session: int
+    universe_share: float | None
     rules: tuple[Rule, ...]
-    derived_columns: Callable[[pd.DataFrame], dict[str, pd.Series]] | None = None
+    derived_columns: DerivedColumns | None = None
 
 
-def _price_moves(landing: pd.DataFrame) -> dict[str, pd.Series]:
+def _price_moves(landing: pd.DataFrame, _prices: pd.DataFrame | None) -> dict[str, pd.Series]:
     """Day move in percent, split into securities' and indices' so each gets its own limit."""
     change_pct = (landing["close"] / landing["prev_close"] - 1) * 100
     is_index = landing["stock_code"].isin(INDEX_CODES)
     return {"security_change_pct": change_pct.mask(is_index), "index_change_pct": change_pct.where(is_index)}
+
+
+def _max_turnover(landing: pd.DataFrame, prices: pd.DataFrame | None) -> dict[str, pd.Series]:
+    """max_turnover_hkd: the most the stock's day volume can have traded for (volume x high), from prices.
+
+    prices' turnover_hkd is an estimate (volume x typical price) that a stock's real turnover, and so its
+    short turnover, may exceed; volume x high bounds it. Null where prices has no row for the stock.
+    """
+    keys = ["trade_date", "stock_code"]
+    if prices is None:
+        return {"max_turnover_hkd": pd.Series(np.nan, index=landing.index)}
+    ceilings = prices[keys].assign(max_turnover_hkd=prices["volume"] * prices["high"]).drop_duplicates(keys)
+    matched = landing[keys].merge(ceilings, how="left", on=keys)["max_turnover_hkd"]
+    return {"max_turnover_hkd": matched.set_axis(landing.index)}
 
 
 def _at_least_zero(*columns: str) -> tuple[Rule, ...]:
@@ -88,9 +124,11 @@ DATASETS: dict[str, DatasetRules] = {
     "prices": DatasetRules(
         landing_schema=prices.LANDING_SCHEMA,
         key=("trade_date", "stock_code"),
-        required=("trade_date", "stock_code", "close"),
+        required=("trade_date", "stock_code", "open", "high", "low", "close"),
         min_rows_per_session=20,
+        universe_share=0.8,  # yfinance drops a few tickers and suspended stocks have no bar
         rules=(
+            critical("ExpectColumnDistinctValuesToContainSet", column="stock_code", value_set=list(INDEX_CODES)),
             *(
                 critical("ExpectColumnValuesToBeBetween", column=column, min_value=0, strict_min=True)
                 for column in PRICE_COLUMNS
@@ -127,16 +165,26 @@ DATASETS: dict[str, DatasetRules] = {
         key=("trade_date", "stock_code"),
         required=("trade_date", "stock_code", "short_shares", "short_turnover_hkd"),
         min_rows_per_session=10,
+        universe_share=0.2,  # about a third of HKEX's securities are short sold on a day
         rules=(
             *_at_least_zero("short_shares", "short_turnover_hkd"),
             critical("ExpectColumnValuesToMatchRegex", column="stock_code", regex=STOCK_CODE_PATTERN),
+            critical(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                column_A="max_turnover_hkd",
+                column_B="short_turnover_hkd",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
         ),
+        derived_columns=_max_turnover,
     ),
     "southbound": DatasetRules(
         landing_schema=southbound.LANDING_SCHEMA,
         key=("trade_date", "channel"),
         required=("trade_date", "channel", "buy_hkd", "sell_hkd"),
         min_rows_per_session=2,  # with one row per channel and two channels: exactly 2
+        universe_share=None,
         rules=(
             critical("ExpectColumnValuesToBeInSet", column="channel", value_set=["SSE", "SZSE"]),
             *_at_least_zero("buy_hkd", "sell_hkd"),
@@ -150,6 +198,10 @@ def suite_rules(dataset: str) -> tuple[Rule, ...]:
     spec = _dataset_rules(dataset)
     return (
         critical("ExpectTableColumnsToMatchSet", column_set=list(spec.landing_schema), exact_match=False),
+        *(
+            critical("ExpectColumnValuesToBeInTypeList", column=column, type_list=ACCEPTED_DTYPES.get(dtype, [dtype]))
+            for column, dtype in spec.landing_schema.items()
+        ),
         *(critical("ExpectColumnValuesToNotBeNull", column=column) for column in spec.required),
         critical("ExpectCompoundColumnsToBeUnique", column_list=list(spec.key)),
         critical("ExpectColumnValuesToBeInSet", column="trade_date", value_set=_parameter("sessions")),
@@ -198,6 +250,7 @@ class ValidationReport:
     sessions: list[dt.date]
     outcomes: list[ExpectationOutcome]
     failing_rows: pd.DataFrame
+    suite_result: object = None  # Great Expectations' ExpectationSuiteValidationResult, for Data Docs
 
     @property
     def success(self) -> bool:
@@ -244,28 +297,32 @@ def validate(
     sessions: list[dt.date],
     *,
     expected_sessions: list[dt.date] | None = None,
-    min_rows_per_session: int | None = None,
+    universe_size: int | None = None,
+    prices: pd.DataFrame | None = None,
 ) -> ValidationReport:
     """Run the dataset's suite on a landing frame of the given sessions.
 
-    trade_date must lie within sessions; each of expected_sessions (default: all of sessions) must have at
-    least min_rows_per_session rows (default per dataset). Pass expected_sessions=[] for a day with no
-    data, e.g. southbound on a day Stock Connect is shut. Failures are reported, never raised.
+    trade_date must lie within sessions; each of expected_sessions (default: all of sessions) must have
+    enough rows: the dataset's share of universe_size (the reference universe's securities), or its
+    fixed minimum when no size is given. Pass expected_sessions=[] for a day with no data, e.g.
+    southbound on a day Stock Connect is shut. prices (the landed prices of the same sessions) lets
+    short selling be checked against each stock's turnover. Failures are reported, never raised.
     """
     spec = _dataset_rules(dataset)
     checked = frame.reset_index(drop=True)  # row labels become positions into frame
-    checked = checked.assign(**_derived_columns(spec, checked))
+    checked = checked.assign(**_derived_columns(spec, checked, prices))
     parameters = {
         "sessions": _timestamps(sessions),
         "expected_sessions": _timestamps(sessions if expected_sessions is None else expected_sessions),
-        "min_rows": spec.min_rows_per_session if min_rows_per_session is None else min_rows_per_session,
+        "min_rows": _min_rows_per_session(spec, universe_size),
     }
     validation = _validation_definition(dataset)
-    results = validation.run(
+    suite_result = validation.run(
         batch_parameters={"dataframe": checked},
         expectation_parameters=parameters,
         result_format=dict(SUMMARY_FORMAT),  # GE fills in defaults in place
-    ).results
+    )
+    results = suite_result.results
     order = {expectation.id: position for position, expectation in enumerate(validation.suite.expectations)}
     results = sorted(results, key=lambda result: order[result.expectation_config.id])  # GE reorders them
     outcomes = [_outcome(result) for result in results]
@@ -278,6 +335,7 @@ def validate(
             list(spec.landing_schema),
             _broken_rows(validation, checked, parameters, zip(results, outcomes, strict=True)),
         ),
+        suite_result=suite_result,
     )
     for outcome in report.warnings:
         log.warning("%s %s: %s %s", dataset, describe_days(report.sessions), outcome.label, outcome.observed)
@@ -295,12 +353,19 @@ def _timestamps(days: list[dt.date]) -> list[pd.Timestamp]:
     return [pd.Timestamp(day) for day in days]
 
 
-def _derived_columns(spec: DatasetRules, frame: pd.DataFrame) -> dict[str, pd.Series]:
+def _min_rows_per_session(spec: DatasetRules, universe_size: int | None) -> int:
+    if universe_size is None or spec.universe_share is None:
+        return spec.min_rows_per_session
+    return math.ceil(spec.universe_share * universe_size)
+
+
+def _derived_columns(spec: DatasetRules, frame: pd.DataFrame, prices: pd.DataFrame | None) -> dict[str, pd.Series]:
     """Helper columns some expectations check; a missing landing column yields nulls here, not an error
     (the column-set expectation reports it)."""
     landing = frame.reindex(columns=list(spec.landing_schema))
     session_rows = landing["trade_date"].map(landing["trade_date"].value_counts())
-    return {"session_rows": session_rows, **(spec.derived_columns(landing) if spec.derived_columns else {})}
+    derived = spec.derived_columns(landing, prices) if spec.derived_columns else {}
+    return {"session_rows": session_rows, **derived}
 
 
 @cache
@@ -314,6 +379,17 @@ def _context():
     return context
 
 
+def _suite(dataset: str):
+    """The dataset's rules as a new gx.ExpectationSuite."""
+    import great_expectations as gx
+
+    expectations = [
+        getattr(gx.expectations, rule.expectation)(**rule.kwargs, severity=rule.severity)
+        for rule in suite_rules(dataset)
+    ]
+    return gx.ExpectationSuite(name=dataset, expectations=expectations)
+
+
 @cache
 def _validation_definition(dataset: str):
     """The dataset's suite on whole pandas frames, registered once in the process's context."""
@@ -321,16 +397,103 @@ def _validation_definition(dataset: str):
 
     context = _context()
     asset = context.data_sources.add_pandas(f"{dataset}_landing").add_dataframe_asset(dataset)
-    expectations = [
-        getattr(gx.expectations, rule.expectation)(**rule.kwargs, severity=rule.severity)
-        for rule in suite_rules(dataset)
-    ]
-    suite = context.suites.add(gx.ExpectationSuite(name=dataset, expectations=expectations))
+    suite = context.suites.add(_suite(dataset))
     return context.validation_definitions.add(
         gx.ValidationDefinition(
             name=dataset, data=asset.add_batch_definition_whole_dataframe(dataset), suite=suite
         )
     )
+
+
+def data_docs_dir() -> Path:
+    """The Data Docs site: gx/data_docs/ beside the landing zone (the project's gx/ by default)."""
+    return _gx_dir() / "data_docs"
+
+
+def _gx_dir() -> Path:
+    return settings.landing_dir().parent / "gx"
+
+
+_documented_suites: set[tuple[Path, str]] = set()  # (gx folder, dataset) whose suite this process rendered
+
+
+def build_data_docs(report: ValidationReport, run_id: str) -> Path:
+    """Keep the report's result under gx/validations/ and add its page to the Data Docs site.
+
+    Renders the new result's page, the dataset's suite (once per process) and the index, which lists
+    the DATA_DOCS_VALIDATIONS_LISTED latest validations: a run's cost does not grow with history, and
+    every page stays on disk. The site is a view of audit.validation_results, so a failure to build it
+    is logged, not raised. Returns index.html.
+    """
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    root = _gx_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    suite = ExpectationSuiteIdentifier(name=report.dataset)
+    key = ValidationResultIdentifier(
+        expectation_suite_identifier=suite,
+        run_id=RunIdentifier(run_name=_file_name(run_id), run_time=dt.datetime.now(dt.UTC)),
+        batch_identifier="_".join(sorted({min(report.sessions).isoformat(), max(report.sessions).isoformat()})),
+    )
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # builders in other processes share index.html
+        try:
+            context = _docs_context(root)
+            rendered = [key]
+            if (root, report.dataset) not in _documented_suites:
+                context.suites.add_or_update(_suite(report.dataset))
+                rendered.append(suite)
+            context.validation_results_store.set(key, report.suite_result)
+            context.build_data_docs(resource_identifiers=rendered)
+            _documented_suites.add((root, report.dataset))
+        except Exception:
+            log.exception("%s %s: Data Docs not updated in %s", report.dataset, describe_days(report.sessions), root)
+    return data_docs_dir() / "index.html"
+
+
+def _file_name(run_id: str) -> str:
+    """The run id as one safe path segment (it names a directory under gx/)."""
+    return re.sub(r"[^A-Za-z0-9_.:+-]+", "_", run_id).lstrip(".") or "run"
+
+
+def _docs_context(root: Path):
+    """An ephemeral GE context whose suites, validation results and Data Docs site are files under root."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import DataContextConfig, ProgressBarsConfig
+
+    def files(directory: str) -> dict:
+        return {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(root / directory)}
+
+    in_memory = {"class_name": "InMemoryStoreBackend"}
+    config = DataContextConfig(
+        stores={
+            "expectations_store": {"class_name": "ExpectationsStore", "store_backend": files("expectations")},
+            "validation_results_store": {"class_name": "ValidationResultsStore", "store_backend": files("validations")},
+            "checkpoint_store": {"class_name": "CheckpointStore", "store_backend": in_memory},
+            "validation_definition_store": {"class_name": "ValidationDefinitionStore", "store_backend": in_memory},
+        },
+        expectations_store_name="expectations_store",
+        validation_results_store_name="validation_results_store",
+        checkpoint_store_name="checkpoint_store",
+        data_docs_sites={
+            "local_site": {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": files("data_docs"),
+                "site_index_builder": {
+                    "class_name": "DefaultSiteIndexBuilder",
+                    "validation_results_limit": DATA_DOCS_VALIDATIONS_LISTED,
+                },
+            }
+        },
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(project_config=config, mode="ephemeral")
 
 
 def _outcome(result) -> ExpectationOutcome:

@@ -11,18 +11,21 @@ CORE_MODELS = ("security_prices", "index_prices", "short_selling", "southbound")
 # In dependency order: later marts read marts.security_daily.
 MART_MODELS = ("security_daily", "market_summary", "southbound_daily", "sector_daily", "theme_daily",
                "movers_daily")
+MODELS = {"core": CORE_MODELS, "marts": MART_MODELS}  # the only names rebuild() puts into SQL
 
 
 def model_sql(layer: str, model: str) -> str:
-    """The select statement of a model file, include/sql/<layer>/<model>.sql."""
+    """The select statement of a model file, include/sql/<layer>/<model>.sql; only for MODELS."""
+    if model not in MODELS.get(layer, ()):
+        raise ValueError(f"unknown model {layer!r}.{model!r}: expected one of {MODELS}")
     return (settings.SQL_DIR / layer / f"{model}.sql").read_text()
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, layer: str, model: str, first: dt.date, last: dt.date) -> None:
     """Replace the model's rows for trade dates first..last with what its select returns."""
-    window = {"start": first, "end": last}
+    window, select = {"start": first, "end": last}, model_sql(layer, model)  # checks the names first
     con.execute(f"delete from {layer}.{model} where trade_date between $start and $end", window)
-    con.execute(f"insert into {layer}.{model} by name ({model_sql(layer, model)})", window)
+    con.execute(f"insert into {layer}.{model} by name ({select})", window)
 
 
 def build_window(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> dt.date:

@@ -14,6 +14,9 @@ from hk_market import DATASETS, settings
 
 log = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 600
+# The only table names put into SQL text besides raw.<dataset> and audit.quarantine_<dataset>.
+REFERENCE_TABLES = ("core.securities", "core.indices", "core.index_constituents", "core.security_groups",
+                    "core.trading_calendar")
 
 
 class WarehouseBusyError(RuntimeError):
@@ -67,6 +70,8 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     """Replace a reference table's rows with the frame's (columns matched by name)."""
+    if table not in REFERENCE_TABLES:
+        raise ValueError(f"unknown reference table {table!r}: expected one of {', '.join(REFERENCE_TABLES)}")
     con.execute(f"delete from {table}")
     con.register("replacement", frame)
     con.execute(f"insert into {table} by name select * from replacement")
@@ -98,6 +103,8 @@ def replace_window(con: duckdb.DuckDBPyConnection, dataset: str, frame: pd.DataF
 
 def record_validation(con: duckdb.DuckDBPyConnection, report, run_id: str) -> None:
     """Record a quality.ValidationReport's outcomes, and quarantine its failing rows."""
+    if report.dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {report.dataset!r}")
     first, last = min(report.sessions), max(report.sessions)
     outcomes = pd.DataFrame(
         [(run_id, report.dataset, first, last, o.expectation, o.column, o.severity, o.success, o.observed)
