@@ -1,51 +1,130 @@
-"""The operator's summary of a trading day, read from the marts only."""
+"""A trading day's facts, read from the marts only, and the operator's text summary of them.
+
+The market wrap (wrap.py) and the UI page render the same facts.
+"""
 
 import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
 
 from hk_market import warehouse
 
+HISTORY_SESSIONS = 20
+INDEX_ORDER = "index_code <> 'HSI', index_code <> 'HSCEI', index_code"  # HSI, HSCEI, HSTECH
+GROUP_MARTS = {"theme": "marts.theme_daily", "sector": "marts.sector_daily"}
 
-def _rows(con, sql: str, day: dt.date) -> list[tuple]:
-    return con.execute(sql, {"day": day}).fetchall()
+
+@dataclass(frozen=True)
+class DayFacts:
+    """What the marts say about one trading day; each list holds one dict per mart row."""
+
+    day: dt.date
+    indices: list[dict]
+    southbound: list[dict]
+    themes: list[dict]
+    sectors: list[dict]
+    gainers: list[dict]
+    losers: list[dict]
+    index_history: dict[str, list[tuple[dt.date, float]]]
+
+
+def _dicts(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
+    cursor = con.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _group_moves(con: duckdb.DuckDBPyConnection, kind: str, day: dt.date) -> list[dict]:
+    """A theme's or sector's day, best first, with the names of its best and worst members."""
+    return _dicts(con, f"""
+        select g.{kind} as name, g.securities, g.advancers, g.decliners, g.avg_change_pct, g.median_change_pct,
+               g.turnover_hkd, g.short_sell_ratio_pct,
+               g.best_stock_code, best.name as best_name, g.best_change_pct,
+               g.worst_stock_code, worst.name as worst_name, g.worst_change_pct
+        from {GROUP_MARTS[kind]} as g
+        left join marts.security_daily as best
+            on best.trade_date = g.trade_date and best.stock_code = g.best_stock_code
+        left join marts.security_daily as worst
+            on worst.trade_date = g.trade_date and worst.stock_code = g.worst_stock_code
+        where g.trade_date = $day
+        order by g.avg_change_pct desc, name""", {"day": day})
+
+
+def _index_history(con: duckdb.DuckDBPyConnection, day: dt.date) -> dict[str, list[tuple[dt.date, float]]]:
+    rows = con.execute(f"""
+        select index_code, trade_date, close from marts.market_summary
+        where trade_date <= $day
+        qualify row_number() over (partition by index_code order by trade_date desc) <= $sessions
+        order by {INDEX_ORDER}, trade_date""", {"day": day, "sessions": HISTORY_SESSIONS}).fetchall()
+    history: dict[str, list[tuple[dt.date, float]]] = {}
+    for code, trade_date, close in rows:
+        history.setdefault(code, []).append((trade_date, close))
+    return history
+
+
+def day_facts(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayFacts | None:
+    """The day's facts from the marts, or None when the marts have no such trading day."""
+    indices = _dicts(con, f"""
+        select index_code, index_name, close, prev_close, change_pct, short_sell_ratio_pct,
+               short_sell_ratio_change_pp
+        from marts.market_summary where trade_date = $day order by {INDEX_ORDER}""", {"day": day})
+    if not indices:
+        return None
+    movers = _dicts(con, """
+        select direction, rank, stock_code, name, sector, close, change_pct, volume, turnover_hkd
+        from marts.movers_daily where trade_date = $day and rank <= 5 order by direction, rank""", {"day": day})
+    return DayFacts(
+        day=day,
+        indices=indices,
+        southbound=_dicts(con, """
+            select channel, buy_hkd, sell_hkd, net_buy_hkd, ytd_net_buy_hkd, ytd_complete,
+                   ytd_sessions_loaded, ytd_sessions_expected
+            from marts.southbound_daily where trade_date = $day
+            order by channel = 'TOTAL' desc, channel""", {"day": day}),
+        themes=_group_moves(con, "theme", day),
+        sectors=_group_moves(con, "sector", day),
+        gainers=[row for row in movers if row["direction"] == "gainer"],
+        losers=[row for row in movers if row["direction"] == "loser"],
+        index_history=_index_history(con, day),
+    )
+
+
+def trading_days(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
+    """Every trading day the marts hold, latest first."""
+    rows = con.execute("select distinct trade_date from marts.market_summary order by trade_date desc").fetchall()
+    return [row[0] for row in rows]
 
 
 def _signed(value: float | None, unit: str = "%") -> str:
     return "n/a" if value is None else f"{value:+.2f}{unit}"
 
 
-def day_summary(day: dt.date) -> str:
-    """Indices, short selling ratios, southbound, themes, sectors and top movers of the day."""
-    with warehouse.connect() as con:
-        indices = _rows(con, """
-            select index_code, close, change_pct, short_sell_ratio_pct, short_sell_ratio_change_pp
-            from marts.market_summary where trade_date = $day order by index_code <> 'HSI', index_code""", day)
-        southbound = _rows(con, """
-            select channel, net_buy_hkd, ytd_net_buy_hkd, ytd_complete, ytd_sessions_loaded, ytd_sessions_expected
-            from marts.southbound_daily where trade_date = $day order by channel = 'TOTAL' desc, channel""", day)
-        themes = _rows(con, """
-            select theme, avg_change_pct, best_stock_code, best_change_pct
-            from marts.theme_daily where trade_date = $day order by avg_change_pct desc""", day)
-        sectors = _rows(con, """
-            select sector, avg_change_pct, advancers, decliners
-            from marts.sector_daily where trade_date = $day order by avg_change_pct desc""", day)
-        movers = _rows(con, """
-            select direction, rank, stock_code, name, close, change_pct
-            from marts.movers_daily where trade_date = $day and rank <= 5 order by direction, rank""", day)
-    if not indices:
+def day_summary(day: dt.date, path: Path | None = None) -> str:
+    """Indices, short selling ratios, southbound, themes, sectors and top movers of the day, as text."""
+    with warehouse.connect(path, read_only=True) as con:
+        facts = day_facts(con, day)
+    if facts is None:
         return f"No marts for {day}: not a trading day, or not loaded yet."
     lines = [f"Hong Kong market, {day:%A %d %B %Y}", "", "Index       Close   Change  Short ratio  Change (pp)"]
-    lines += [f"{code:<7}{close:>10,.2f}  {_signed(change):>7}  {ratio:>10.2f}%  {_signed(points, ''):>11}"
-              for code, close, change, ratio, points in indices]
+    lines += [f"{ix['index_code']:<7}{ix['close']:>10,.2f}  {_signed(ix['change_pct']):>7}  "
+              f"{ix['short_sell_ratio_pct']:>10.2f}%  {_signed(ix['short_sell_ratio_change_pp'], ''):>11}"
+              for ix in facts.indices]
     lines += ["", "Southbound Stock Connect (net buy)"]
-    lines += [f"  {channel:<6} HK${net / 1e9:>7.2f} bn   year to date HK${ytd / 1e9:>8.2f} bn"
-              + ("" if complete else f"  (incomplete: {loaded} of {expected} sessions loaded)")
-              for channel, net, ytd, complete, loaded, expected in southbound]
+    lines += [f"  {sb['channel']:<6} HK${sb['net_buy_hkd'] / 1e9:>7.2f} bn   "
+              f"year to date HK${sb['ytd_net_buy_hkd'] / 1e9:>8.2f} bn"
+              + ("" if sb["ytd_complete"] else
+                 f"  (incomplete: {sb['ytd_sessions_loaded']} of {sb['ytd_sessions_expected']} sessions loaded)")
+              for sb in facts.southbound]
     lines += ["", "Themes (average move; best member)"]
-    lines += [f"  {theme:<20} {_signed(avg):>7}   {best} {_signed(best_pct)}" for theme, avg, best, best_pct in themes]
+    lines += [f"  {theme['name']:<20} {_signed(theme['avg_change_pct']):>7}   "
+              f"{theme['best_stock_code']} {_signed(theme['best_change_pct'])}" for theme in facts.themes]
     lines += ["", "Sectors (average move; advancers/decliners)"]
-    lines += [f"  {sector:<26} {_signed(avg):>7}   {up:>3}/{down:<3}" for sector, avg, up, down in sectors]
-    for direction in ("gainer", "loser"):
-        lines += ["", f"Top {direction}s"]
-        lines += [f"  {rank}. {code} {name or '':<28} {close:>9.3f}  {_signed(change)}"
-                  for kind, rank, code, name, close, change in movers if kind == direction]
+    lines += [f"  {sector['name']:<26} {_signed(sector['avg_change_pct']):>7}   "
+              f"{sector['advancers']:>3}/{sector['decliners']:<3}" for sector in facts.sectors]
+    for title, movers in (("Top gainers", facts.gainers), ("Top losers", facts.losers)):
+        lines += ["", title]
+        lines += [f"  {m['rank']}. {m['stock_code']} {m['name'] or '':<28} {m['close']:>9.3f}  "
+                  f"{_signed(m['change_pct'])}" for m in movers]
     return "\n".join(lines)

@@ -1,0 +1,52 @@
+"""The analyst snapshot: a copy of the warehouse's marts, core and audit that analysts query.
+
+DuckDB lets no other process open a file while a run writes it, so analysts read this copy instead.
+Each publish writes a new file beside the snapshot and renames it over the old one (`os.replace`):
+a reader that holds the old file keeps reading it (the old inode) until it reconnects, and never
+sees a half-written day.
+"""
+
+import logging
+import os
+from pathlib import Path
+
+from hk_market import settings, warehouse
+
+log = logging.getLogger(__name__)
+SNAPSHOT_SCHEMAS = ("marts", "core", "audit")
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal, for the statements (ATTACH) that take no parameters."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def publish(warehouse_path: Path | None = None, snapshot_path: Path | None = None) -> Path:
+    """Copy the warehouse's analyst schemas into a new file and atomically replace the snapshot with it."""
+    target = Path(snapshot_path or settings.snapshot_path())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        with warehouse.connect(warehouse_path, read_only=True) as con:
+            source = con.execute("select current_database()").fetchone()[0]
+            con.execute(f"attach {_literal(str(partial))} as snapshot (read_only false)")
+            # Tables, comments and macros first, then the rows of the analyst schemas only: raw stays behind.
+            con.execute(f'copy from database "{source}" to snapshot (schema)')
+            tables = con.execute(
+                "select schema_name, table_name from duckdb_tables() "
+                "where database_name = $source and list_contains($schemas, schema_name) order by all",
+                {"source": source, "schemas": list(SNAPSHOT_SCHEMAS)},
+            ).fetchall()
+            for schema, table in tables:
+                con.execute(f'insert into snapshot."{schema}"."{table}" by name '
+                            f'select * from "{source}"."{schema}"."{table}"')
+            con.execute("drop schema if exists snapshot.raw cascade")
+            con.execute("checkpoint snapshot")
+            con.execute("detach snapshot")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+        partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
+    log.info("published the analyst snapshot %s (%d tables)", target, len(tables))
+    return target

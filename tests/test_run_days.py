@@ -1,0 +1,38 @@
+import datetime as dt
+
+from hk_market import run_days, warehouse
+
+DAY = dt.date(2024, 11, 14)
+
+
+def a_run(run_id: str, tasks: dict[str, str]) -> run_days.DayRun:
+    return run_days.DayRun(DAY, run_id, "failed" if "failed" in tasks.values() else "success", tasks,
+                           {run_days.stage_of(task): 0.5 for task in tasks}, seconds=2.0)
+
+
+def test_extract_and_validate_tasks_are_summed_into_one_stage_each():
+    assert [run_days.stage_of(task) for task in ("extract_short_selling", "validate_prices", "build_marts",
+                                                 "publish")] == ["extract", "validate", "build_marts", "publish"]
+
+
+def test_what_ran_shows_rows_per_dataset_and_the_validation_outcome_from_the_audit(scratch_warehouse):
+    with warehouse.connect() as con:
+        warehouse.ensure_schema(con)
+        con.execute("insert into audit.runs values ('r1', $day, $day, 'sample', 'prices', 174, now()), "
+                    "('r1', $day, $day, 'sample', 'southbound', 2, now())", {"day": DAY})
+        con.execute("insert into audit.validation_results values "
+                    "('r1', 'prices', $day, $day, 'ExpectColumnValuesToNotBeNull', 'close', 'critical', false, "
+                    "'3 rows', now()), "
+                    "('r1', 'southbound', $day, $day, 'ExpectColumnValuesToNotBeNull', 'channel', 'critical', true, "
+                    "'', now())", {"day": DAY})
+    table = run_days.what_ran([a_run("r1", {"plan": "success", "validate_prices": "failed"})]).splitlines()
+    assert table[1].split() == ["Day", "Run", "prices", "short_selling", "southbound", "Validation", "Outcome"]
+    assert table[2].split() == ["2024-11-14", "failed", "174", "-", "2", "1", "of", "2", "failed", "(prices)",
+                                "failed:", "validate_prices"]
+
+
+def test_seconds_per_stage_has_a_column_per_stage_and_the_run_wall_time():
+    table = run_days.seconds_per_stage([a_run("r1", {"plan": "success", "extract_prices": "success",
+                                                     "extract_southbound": "success"})]).splitlines()
+    assert table[1].split() == ["Day", "plan", "extract", "run"]
+    assert table[2].split() == ["2024-11-14", "0.5", "0.5", "2.0"]
