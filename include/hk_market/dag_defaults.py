@@ -5,10 +5,14 @@ Imported by DAG files at parse time, so it imports nothing heavy.
 
 import datetime as dt
 import os
-from zoneinfo import ZoneInfo
 
-HK_TZ = ZoneInfo("Asia/Hong_Kong")
+from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
+
+from hk_market.alerts import log_task_failure
+from hk_market.settings import HK_TZ
+
 WRITER_POOL = "duckdb_writer"  # one slot: one DuckDB writer at a time
+SOURCE_VARIABLE = "hk_market_source"  # an Airflow Variable that, when set, overrides HK_MARKET_SOURCE
 MART_TABLES = ("security_daily", "market_summary", "southbound_daily", "sector_daily", "theme_daily",
                "movers_daily")
 
@@ -17,14 +21,38 @@ DEFAULT_ARGS = {
     "retries": 1,
     "retry_delay": dt.timedelta(minutes=1),
     "execution_timeout": dt.timedelta(minutes=30),
+    "on_failure_callback": log_task_failure,  # one summary line per failed task
 }
-# Upstreams fail transiently (timeouts, rate limits): retry with exponential backoff.
+# Upstreams fail transiently (timeouts, rate limits, a report not out yet): retry with exponential
+# backoff. Bad data (a ValueError: wrong day, truncated file, too few prices) fails at once.
 EXTRACT_RETRIES = {
     "retries": 3,
     "retry_delay": dt.timedelta(minutes=2),
     "retry_exponential_backoff": 2.0,
     "max_retry_delay": dt.timedelta(minutes=20),
+    "retry_policy": ExceptionRetryPolicy(rules=[
+        RetryRule(exception="builtins.ValueError", action=RetryAction.FAIL, reason="bad data: a retry gets the same"),
+    ]),
 }
+
+
+def mart_assets() -> list:
+    """One Airflow asset per mart table, emitted by every task that rebuilds the marts."""
+    from airflow.sdk import Asset
+
+    return [Asset(f"duckdb://hk_market/marts/{table}") for table in MART_TABLES]
+
+
+def airflow_source() -> str:
+    """The source to extract from: the Airflow Variable hk_market_source when set, else HK_MARKET_SOURCE.
+
+    Read inside tasks (a Variable lookup at parse time would hit the metadata database on every parse).
+    """
+    from airflow.sdk import Variable
+
+    from hk_market import settings
+
+    return settings.source_name(Variable.get(SOURCE_VARIABLE, default=None))
 
 
 def trade_day(logical_date: dt.datetime) -> dt.date:
@@ -33,9 +61,18 @@ def trade_day(logical_date: dt.datetime) -> dt.date:
 
 
 def use_airflow_warehouse() -> None:
-    """Point the library at the warehouse of the `duckdb_default` connection, when one is configured."""
+    """Point the library at the warehouse of the `duckdb_default` connection, when one is configured.
+
+    A file path is used as it is. A MotherDuck database (the hook's `md:<db>?motherduck_token=<token>`)
+    becomes `md:<db>`, with the token in `motherduck_token`, where DuckDB's MotherDuck extension reads
+    it, so the token never shows in a logged warehouse name.
+    """
     from airflow.providers.duckdb.hooks.duckdb import DuckDBHook
 
     database = DuckDBHook().get_database()
-    if database != ":memory:":
-        os.environ["HK_MARKET_WAREHOUSE"] = database
+    if database == ":memory:":
+        return
+    database, _, token = database.partition("?motherduck_token=")
+    if token:
+        os.environ["motherduck_token"] = token
+    os.environ["HK_MARKET_WAREHOUSE"] = database

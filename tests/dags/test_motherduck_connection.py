@@ -1,0 +1,36 @@
+"""The duckdb_default connection can name MotherDuck instead of a file (configuration only: no network here)."""
+
+import json
+import os
+
+from airflow.providers.duckdb.hooks.duckdb import DuckDBHook
+
+from hk_market import settings
+from hk_market.dag_defaults import use_airflow_warehouse
+
+MOTHERDUCK = {"conn_type": "duckdb", "schema": "hk_market", "password": "md-test-token"}
+
+
+def point_duckdb_default_at(monkeypatch, connection: dict) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_DUCKDB_DEFAULT", json.dumps(connection))
+    monkeypatch.setenv("HK_MARKET_WAREHOUSE", "unchanged")  # restored after the test
+    monkeypatch.delenv("motherduck_token", raising=False)
+
+
+def test_a_motherduck_connection_resolves_to_an_md_database(monkeypatch):
+    point_duckdb_default_at(monkeypatch, MOTHERDUCK)
+    assert DuckDBHook().get_database() == "md:hk_market?motherduck_token=md-test-token"
+
+
+def test_the_library_opens_the_motherduck_database_with_the_token_kept_out_of_its_name(monkeypatch):
+    point_duckdb_default_at(monkeypatch, MOTHERDUCK)
+    use_airflow_warehouse()
+    assert str(settings.warehouse_path()) == "md:hk_market"
+    assert os.environ["motherduck_token"] == "md-test-token"
+
+
+def test_a_file_connection_still_names_the_warehouse_file(monkeypatch, tmp_path):
+    point_duckdb_default_at(monkeypatch, {"conn_type": "duckdb", "host": str(tmp_path / "hk_market.duckdb")})
+    use_airflow_warehouse()
+    assert settings.warehouse_path() == tmp_path / "hk_market.duckdb"
+    assert "motherduck_token" not in os.environ
