@@ -32,7 +32,8 @@ def parse_day(value: str | dt.date) -> dt.date:
         raise ValueError(f"{value!r} is not a date in YYYY-MM-DD form") from None
 
 
-def _check_in_range(day: dt.date) -> None:
+def check_in_range(day: dt.date) -> None:
+    """Raise if the day is outside the calendar's range, naming the range."""
     cal = hk_calendar()
     first, last = cal.first_session.date(), cal.last_session.date()
     if not first <= day <= last:
@@ -41,20 +42,20 @@ def _check_in_range(day: dt.date) -> None:
 
 def is_session(day: dt.date) -> bool:
     """Whether HKEX trades on this day."""
-    _check_in_range(day)
+    check_in_range(day)
     return bool(hk_calendar().is_session(pd.Timestamp(day)))
 
 
 def sessions(start: dt.date, end: dt.date) -> list[dt.date]:
     """HKEX sessions from start to end inclusive."""
-    _check_in_range(start)
-    _check_in_range(end)
+    check_in_range(start)
+    check_in_range(end)
     return [ts.date() for ts in hk_calendar().sessions_in_range(pd.Timestamp(start), pd.Timestamp(end))]
 
 
 def previous_session(day: dt.date) -> dt.date:
     """The HKEX session before this session."""
-    _check_in_range(day)
+    check_in_range(day)
     return hk_calendar().previous_session(pd.Timestamp(day)).date()
 
 

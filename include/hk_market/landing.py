@@ -1,10 +1,15 @@
-"""The landing zone: one Parquet file per dataset and session, written atomically."""
+"""The landing zone: one Parquet file per dataset and session, each written atomically."""
 
 import datetime as dt
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset
+import pyarrow.parquet as pq
 
 from hk_market import settings
 
@@ -16,18 +21,34 @@ def path(dataset: str, day: dt.date) -> Path:
 
 def write(dataset: str, frame: pd.DataFrame, sessions: list[dt.date]) -> None:
     """Write each session's rows (possibly none) to its own file, replacing any earlier one."""
-    days = frame["trade_date"].dt.date
-    for day in sessions:
+    frame = frame.sort_values("trade_date", kind="stable") if not frame["trade_date"].is_monotonic_increasing else frame
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    days = frame["trade_date"].to_numpy()
+    starts = np.searchsorted(days, np.array(sessions, dtype="datetime64[D]").astype(days.dtype), "left")
+    ends = np.searchsorted(days, np.array(sessions, dtype="datetime64[D]").astype(days.dtype), "right")
+    (settings.landing_dir() / dataset).mkdir(parents=True, exist_ok=True)
+
+    def write_day(day: dt.date, start: int, end: int) -> None:
         target = path(dataset, day)
-        target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(".partial")
-        frame[days == day].to_parquet(partial, index=False)
+        pq.write_table(table.slice(start, end - start), partial)
         os.replace(partial, target)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(write_day, sessions, starts, ends))
+
+
+def landed(dataset: str, sessions: list[dt.date]) -> list[dt.date]:
+    """The sessions that have a landed file."""
+    return [day for day in sessions if path(dataset, day).exists()]
 
 
 def read(dataset: str, sessions: list[dt.date]) -> pd.DataFrame:
     """The landed rows for the sessions; an error names any session that was never extracted."""
-    missing = [day.isoformat() for day in sessions if not path(dataset, day).exists()]
+    missing = sorted(set(sessions) - set(landed(dataset, sessions)))
     if missing:
-        raise FileNotFoundError(f"{dataset}: nothing landed for {', '.join(missing)}; run its extract first")
-    return pd.concat([pd.read_parquet(path(dataset, day)) for day in sessions], ignore_index=True)
+        shown = ", ".join(day.isoformat() for day in missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise FileNotFoundError(f"{dataset}: nothing landed for {shown}; run its extract first")
+    table = pyarrow.dataset.dataset([str(path(dataset, day)) for day in sessions], format="parquet").to_table()
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+    return frame.astype({"trade_date": "datetime64[s]"})

@@ -9,6 +9,7 @@
 import datetime as dt
 import html
 import json
+from functools import cache
 
 import pandas as pd
 
@@ -88,18 +89,20 @@ def _short_selling_section(title: str, trade_date: dt.date, rows: pd.DataFrame, 
         f"{'':46}Turnover",
         f"{'':6}CODE   NAME OF STOCK               (SH)            ($)",
         *(
-            _short_selling_row(code, names[code], row_shares, row_turnover)
-            for code, row_shares, row_turnover in zip(rows["stock_code"], shares, turnover, strict=True)
+            f"{_row_prefix(code, names[code])}{row_shares:>11,} {row_turnover:>14,}"
+            for code, row_shares, row_turnover in zip(rows["stock_code"].tolist(), shares, turnover, strict=True)
         ),
         *_short_selling_totals(len(shares), sum(shares), sum(turnover)),
     ]
     return "\n".join(lines) + "\n"
 
 
-def _short_selling_row(code: str, name: str, shares: int, turnover: int) -> str:
-    """CODE right-aligned without zero padding (a '%' would go just before it), then name, SH, $."""
+@cache
+def _row_prefix(code: str, name: str) -> str:
+    """A row up to its numbers: CODE right-aligned without zero padding (a '%' would go just before
+    it), then the name upper-cased and cut to NAME_WIDTH."""
     name = html.escape(name[:NAME_WIDTH].upper(), quote=False)
-    return f"{'':6}{int(code):>5}  {name:<{NAME_WIDTH}} {shares:>11,} {turnover:>14,}"
+    return f"{'':6}{int(code):>5}  {name:<{NAME_WIDTH}} "
 
 
 def _short_selling_totals(securities: int, shares: int, turnover_hkd: int) -> list[str]:

@@ -1,7 +1,8 @@
 """The embedded sample market: deterministic, offline, on HKEX's real calendar.
 
-Every series is a random walk drawn from a counter-seeded generator per (stream, security), so any
-date range gives the same numbers for the same day. The walk is pinned on ANCHOR_DAY so that the
+Every series is a random walk whose draws come in calendar-year blocks, one generator per (stream,
+group of units, year) filling a units × sessions matrix row by row, so any date range gives the same
+numbers for the same day and a range only costs the years it touches. The walk is pinned on ANCHOR_DAY so that the
 reference market wrap of 2024-11-14 comes out exactly: index closes and changes, named stocks'
 changes, the HSI and HSCEI short selling ratios of that day and the day before, and southbound
 flows (that day's net buy and the year to date). Other days are realistic but invented.
@@ -42,9 +43,9 @@ ANCHOR_THEME_MOVES = {
     "Bitcoin ETFs": 0.039,
 }
 
-# Streams of the counter-based generator: each is an independent draw per security.
+# Streams of draws, and the groups of units they are drawn for.
 RETURN, OPEN, RANGE_HIGH, RANGE_LOW, TURNOVER, SHORT = range(6)
-MARKET_KEY, SECTOR_KEY, INDEX_KEY, SOUTHBOUND_KEY = 1_000_000, 2_000_000, 3_000_000, 4_000_000
+SECURITIES, INDICES, MARKET, SECTORS, SOUTHBOUND_KEY = range(5)
 
 # HKEX spread table: (upper price bound, tick size).
 TICKS = ((0.25, 0.001), (0.5, 0.005), (10, 0.01), (20, 0.02), (100, 0.05), (200, 0.1), (500, 0.2),
@@ -53,18 +54,52 @@ TICKS = ((0.25, 0.001), (0.5, 0.005), (10, 0.01), (20, 0.02), (100, 0.05), (200,
 
 @dataclass(frozen=True)
 class Bars:
-    """Daily bars for securities and indices over a window of sessions, one row per code and day."""
+    """Daily bars over a window of sessions as units (rows) × sessions (columns) matrices."""
 
-    sessions: list[dt.date]
-    frame: pd.DataFrame  # trade_date, stock_code, open, high, low, close, volume
+    window: list[dt.date]
+    codes: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """One row per code and session: trade_date, stock_code, open, high, low, close, volume."""
+        days = np.array(self.window, dtype="datetime64[D]").astype("datetime64[s]")
+        return pd.DataFrame({
+            "trade_date": np.tile(days, len(self.codes)),
+            "stock_code": np.repeat(self.codes, len(days)),
+            **{field: getattr(self, field).reshape(-1) for field in ("open", "high", "low", "close", "volume")},
+        })
 
 
-def _normals(stream: int, key: int, count: int) -> np.ndarray:
-    return np.random.default_rng([SEED, stream, key]).standard_normal(count)
+def draws(stream: int, group: int, rows: int, positions: range) -> np.ndarray:
+    """Standard normal draws, rows × sessions, for session positions in all_sessions().
+
+    Each calendar year is one generator filling a rows × sessions-of-the-year matrix, so a session's
+    draw depends only on its year, its place in the year and its row.
+    """
+    years = _session_years()
+    blocks = []
+    for year in range(years[positions.start], years[positions.stop - 1] + 1):
+        first, last = _year_bounds(year)
+        block = np.random.default_rng([SEED, stream, group, year]).standard_normal((rows, last - first))
+        blocks.append(block[:, max(positions.start, first) - first : min(positions.stop, last) - first])
+    return np.concatenate(blocks, axis=1)
 
 
-def _uniform(stream: int, key: int) -> float:
-    return float(np.random.default_rng([SEED, stream, key, 1]).uniform())
+@cache
+def _session_years() -> np.ndarray:
+    return np.array([day.year for day in all_sessions()])
+
+
+@cache
+def _year_bounds(year: int) -> tuple[int, int]:
+    """Positions of the year's first session and one past its last in all_sessions()."""
+    years = _session_years()
+    return int(np.searchsorted(years, year, "left")), int(np.searchsorted(years, year, "right"))
 
 
 def tick_size(price: np.ndarray) -> np.ndarray:
@@ -90,8 +125,9 @@ def all_sessions() -> tuple[dt.date, ...]:
 def universe(full_market: bool = False) -> pd.DataFrame:
     """The sample universe: the seed securities, plus invented ones up to a full market's size.
 
-    Columns: stock_code, name, sector, security_type, board, walk_key (keys its random draws),
-    index_member, shortable, beta, volatility, level_hkd (close on the anchor day), turnover_level_hkd.
+    Columns: stock_code, name, sector, security_type, board, index_member, shortable, beta, volatility,
+    level_hkd (close on the anchor day), turnover_level_hkd, short_level (usual short share of turnover),
+    anchor_noise. Seeds come first, so their traits are the same with or without the invented ones.
     """
     seeds = reference.securities()
     frame = seeds[["stock_code", "name", "sector", "security_type", "board"]].copy()
@@ -99,17 +135,20 @@ def universe(full_market: bool = False) -> pd.DataFrame:
         frame = pd.concat([frame, _invented_securities(seeds, FULL_MARKET_SIZE - len(frame))])
     members = set(reference.index_constituents()["stock_code"])
     anchors = reference.sample_anchors()
-    frame["walk_key"] = frame["stock_code"].astype(int)
-    draws = np.array([[_uniform(stream, key) for stream in range(5)] for key in frame["walk_key"]])
+    frame = frame.reset_index(drop=True)
+    traits = np.random.default_rng([SEED, SECURITIES]).uniform(size=(len(frame), 7))
     frame["index_member"] = frame["stock_code"].isin(members)
-    frame["shortable"] = frame["index_member"] | (frame["security_type"] == "etf") | (draws[:, 0] < 0.5)
-    frame["beta"] = 0.6 + 0.8 * draws[:, 1]
-    frame["volatility"] = np.where(frame["index_member"], 0.012, 0.018) + 0.012 * draws[:, 2]
-    level = np.exp(np.log(0.8) + draws[:, 3] * np.log(150.0))
-    frame["level_hkd"] = frame["stock_code"].map(anchors["close"]).fillna(pd.Series(level, frame.index))
-    turnover = np.exp(np.log(1e7) + draws[:, 4] * np.log(100.0))
+    # About 1,000 of HKEX's 2,600 securities are designated for short selling.
+    frame["shortable"] = frame["index_member"] | (frame["security_type"] == "etf") | (traits[:, 0] < 0.35)
+    frame["beta"] = 0.6 + 0.8 * traits[:, 1]
+    frame["volatility"] = np.where(frame["index_member"], 0.012, 0.018) + 0.012 * traits[:, 2]
+    level = np.exp(np.log(0.8) + traits[:, 3] * np.log(150.0))
+    frame["level_hkd"] = frame["stock_code"].map(anchors["close"]).fillna(pd.Series(level))
+    turnover = np.exp(np.log(1e7) + traits[:, 4] * np.log(100.0))
     frame["turnover_level_hkd"] = np.where(frame["index_member"], turnover * 8, turnover)
-    return frame.reset_index(drop=True)
+    frame["short_level"] = np.where(frame["index_member"], 0.10, 0.02) + 0.20 * traits[:, 5]
+    frame["anchor_noise"] = (traits[:, 6] - 0.5) * 0.02
+    return frame
 
 
 def _invented_securities(seeds: pd.DataFrame, count: int) -> pd.DataFrame:
@@ -125,38 +164,45 @@ def _invented_securities(seeds: pd.DataFrame, count: int) -> pd.DataFrame:
     })
 
 
-def _window(sessions: list[dt.date]) -> tuple[list[dt.date], int, int]:
+def window(sessions: list[dt.date]) -> tuple[list[dt.date], range]:
     """The sessions with one session of look-back, and their positions in all_sessions()."""
     every = all_sessions()
-    first = every.index(sessions[0])
-    start = max(first - 1, 0)
-    end = every.index(sessions[-1])
-    return list(every[start : end + 1]), start, end
+    first = max(every.index(sessions[0]) - 1, 0)
+    last = every.index(sessions[-1])
+    return list(every[first : last + 1]), range(first, last + 1)
 
 
-def _log_returns(units: pd.DataFrame, count: int, anchor: int) -> np.ndarray:
-    """Log returns per security (rows) and session (columns) from the first session to `count`."""
-    market = _normals(RETURN, MARKET_KEY, count) * 0.011
-    sectors = {name: _normals(RETURN, SECTOR_KEY + i, count) * 0.006
-               for i, name in enumerate(sorted(set(units["sector"])))}
-    returns = np.empty((len(units), count))
-    for row, unit in enumerate(units.itertuples()):
-        idio = _normals(RETURN, unit.walk_key, count) * unit.volatility
-        returns[row] = unit.beta * market + sectors[unit.sector] + idio
-    if anchor < count:
-        returns[:, anchor] = _anchor_day_returns(units)
-    return returns
+def _closes(units: pd.DataFrame, group: int, positions: range) -> np.ndarray:
+    """Unrounded closes for the positions, a random walk pinned to level_hkd on the anchor day."""
+    anchor = all_sessions().index(ANCHOR_DAY)
+    span = range(min(positions.start, anchor), max(positions.stop, anchor + 1))
+    returns = _log_returns(units, group, span)
+    returns[:, anchor - span.start] = _anchor_day_returns(units)
+    cumulative = np.cumsum(returns, axis=1)
+    relative = cumulative[:, positions.start - span.start : positions.stop - span.start]
+    relative -= cumulative[:, [anchor - span.start]]
+    return units["level_hkd"].to_numpy()[:, None] * np.exp(relative)
+
+
+def _log_returns(units: pd.DataFrame, group: int, span: range) -> np.ndarray:
+    """Market move times beta, plus the sector's move, plus the unit's own, per unit and session."""
+    market = draws(RETURN, MARKET, 1, span) * 0.011
+    sector_names = sorted(set(reference.securities()["sector"]) | {"Index"})
+    sector_moves = draws(RETURN, SECTORS, len(sector_names), span) * 0.006
+    sector_rows = pd.Index(sector_names).get_indexer(units["sector"])
+    own = draws(RETURN, group, len(units), span) * units["volatility"].to_numpy()[:, None]
+    return units["beta"].to_numpy()[:, None] * market + sector_moves[sector_rows] + own
 
 
 def _anchor_day_returns(units: pd.DataFrame) -> np.ndarray:
     """Moves on the anchor day: the market and sector moves, theme moves, pinned wrap figures."""
-    noise = np.array([_uniform(RETURN, key) - 0.5 for key in units["walk_key"]]) * 0.02
+    noise = units["anchor_noise"].to_numpy()
     moves = units["beta"].to_numpy() * ANCHOR_MARKET_MOVE + noise
     moves += units["sector"].map(ANCHOR_SECTOR_MOVES).fillna(0).to_numpy()
     themes = reference.themes()
     for theme, move in ANCHOR_THEME_MOVES.items():
-        members = units["stock_code"].isin(themes.loc[themes["theme"] == theme, "stock_code"])
-        moves[members.to_numpy()] = move + noise[members.to_numpy()] / 2
+        members = units["stock_code"].isin(themes.loc[themes["theme"] == theme, "stock_code"]).to_numpy()
+        moves[members] = move + noise[members] / 2
     anchors = reference.sample_anchors()
     pinned = units["stock_code"].isin(anchors.index).to_numpy()
     codes = units.loc[pinned, "stock_code"]
@@ -164,23 +210,14 @@ def _anchor_day_returns(units: pd.DataFrame) -> np.ndarray:
     return moves
 
 
-def _closes(units: pd.DataFrame, start: int, end: int) -> np.ndarray:
-    """Unrounded closes for sessions start..end, pinned to level_hkd on the anchor day."""
-    anchor = all_sessions().index(ANCHOR_DAY)
-    count = max(end, anchor) + 1
-    cumulative = np.cumsum(_log_returns(units, count, anchor), axis=1)
-    relative = cumulative[:, start : end + 1] - cumulative[:, [anchor]]
-    return units["level_hkd"].to_numpy()[:, None] * np.exp(relative)
-
-
 @cache
 def index_units() -> pd.DataFrame:
-    """The three indices as walk units: stock_code (the index code), walk_key, beta, volatility, level."""
+    """The three indices as walk units: stock_code (the index code), beta, volatility, level."""
     anchors = reference.sample_anchors()
     codes = list(reference.indices()["index_code"])
     return pd.DataFrame({
         "stock_code": codes,
-        "walk_key": [INDEX_KEY + i for i in range(len(codes))],
+        "anchor_noise": 0.0,
         "sector": "Index",
         "beta": 1.0,
         "volatility": [0.003, 0.005, 0.008][: len(codes)],
@@ -189,43 +226,36 @@ def index_units() -> pd.DataFrame:
 
 
 def daily_bars(sessions: list[dt.date], full_market: bool = False) -> Bars:
-    """Bars for the universe and the indices over the sessions plus one session of look-back."""
-    window, start, end = _window(sessions)
-    stocks = universe(full_market)
-    stock_frame = _ohlcv(stocks, _closes(stocks, start, end), window, start, tick_rounded=True)
-    indices = index_units()
-    index_frame = _ohlcv(indices, _closes(indices, start, end), window, start, tick_rounded=False)
-    return Bars(window, pd.concat([stock_frame, index_frame], ignore_index=True))
+    """Bars for the universe and then the indices over the sessions plus one session of look-back."""
+    days, positions = window(sessions)
+    stocks, indices = universe(full_market), index_units()
+    parts = [_ohlcv(stocks, SECURITIES, positions, tick_rounded=True),
+             _ohlcv(indices, INDICES, positions, tick_rounded=False)]
+    codes = np.concatenate([stocks["stock_code"].to_numpy(), indices["stock_code"].to_numpy()])
+    return Bars(days, codes, *(np.concatenate(matrices) for matrices in zip(*parts, strict=True)))
 
 
-def _ohlcv(units: pd.DataFrame, closes: np.ndarray, window: list[dt.date], start: int,
-           tick_rounded: bool) -> pd.DataFrame:
-    count = len(window)
-    draw = {stream: np.vstack([_normals(stream, key, start + count)[start:] for key in units["walk_key"]])
-            for stream in (OPEN, RANGE_HIGH, RANGE_LOW, TURNOVER)}
+def _ohlcv(units: pd.DataFrame, group: int, positions: range, tick_rounded: bool) -> tuple[np.ndarray, ...]:
+    """open, high, low, close, volume matrices for the units over the positions."""
+    closes = _closes(units, group, positions)
+    rows = len(units)
     vol = units["volatility"].to_numpy()[:, None]
-    prev = np.concatenate([closes[:, :1] / np.exp(vol[:, 0:1] * draw[OPEN][:, :1]), closes[:, :-1]], axis=1)
-    opens = prev * np.exp(0.4 * vol * draw[OPEN])
-    highs = np.maximum(opens, closes) * np.exp(np.abs(0.5 * vol * draw[RANGE_HIGH]))
-    lows = np.minimum(opens, closes) * np.exp(-np.abs(0.5 * vol * draw[RANGE_LOW]))
+    open_moves = draws(OPEN, group, rows, positions)
+    prev = np.concatenate([closes[:, :1] / np.exp(vol * open_moves[:, :1]), closes[:, :-1]], axis=1)
+    opens = prev * np.exp(0.4 * vol * open_moves)
+    highs = np.maximum(opens, closes) * np.exp(np.abs(0.5 * vol * draws(RANGE_HIGH, group, rows, positions)))
+    lows = np.minimum(opens, closes) * np.exp(-np.abs(0.5 * vol * draws(RANGE_LOW, group, rows, positions)))
     if tick_rounded:
         closes, opens = _to_tick(np.maximum(closes, 0.01)), _to_tick(np.maximum(opens, 0.01))
-        highs = np.maximum(_to_tick(highs, np.ceil), np.maximum(opens, closes))
-        lows = np.minimum(np.maximum(_to_tick(lows, np.floor), 0.01), np.minimum(opens, closes))
+        highs, lows = _to_tick(highs, np.ceil), np.maximum(_to_tick(lows, np.floor), 0.01)
     else:
         closes, opens, highs, lows = (np.round(a, 2) for a in (closes, opens, highs, lows))
-        highs, lows = np.maximum(highs, np.maximum(opens, closes)), np.minimum(lows, np.minimum(opens, closes))
+    highs = np.maximum(highs, np.maximum(opens, closes))
+    lows = np.minimum(lows, np.minimum(opens, closes))
     volumes = np.zeros_like(closes, dtype=np.int64)  # yfinance's index volume is not a share count
     if "turnover_level_hkd" in units:
         moves = np.abs(np.diff(np.log(np.concatenate([prev[:, :1], closes], axis=1)), axis=1))
-        turnover = units["turnover_level_hkd"].to_numpy()[:, None] * np.exp(0.35 * draw[TURNOVER]) * (1 + 8 * moves)
+        level = units["turnover_level_hkd"].to_numpy()[:, None]
+        turnover = level * np.exp(0.35 * draws(TURNOVER, group, rows, positions)) * (1 + 8 * moves)
         volumes = np.round(turnover / ((highs + lows + closes) / 3)).astype(np.int64)
-    return pd.DataFrame({
-        "trade_date": np.tile(np.array(window, dtype="datetime64[D]"), len(units)).astype("datetime64[s]"),
-        "stock_code": np.repeat(units["stock_code"].to_numpy(), count),
-        "open": opens.reshape(-1),
-        "high": highs.reshape(-1),
-        "low": lows.reshape(-1),
-        "close": closes.reshape(-1),
-        "volume": volumes.reshape(-1),
-    })
+    return opens, highs, lows, closes, volumes

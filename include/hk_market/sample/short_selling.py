@@ -10,69 +10,57 @@ import numpy as np
 import pandas as pd
 
 from hk_market import reference
-from hk_market.sample.market import (
-    ANCHOR_SHORT_RATIOS,
-    SHORT,
-    Bars,
-    _normals,
-    _uniform,
-    all_sessions,
-    universe,
-)
+from hk_market.sample.market import ANCHOR_SHORT_RATIOS, SECURITIES, SHORT, Bars, all_sessions, draws, universe
 from hk_market.sources.prices import typical_turnover
 
 
 def short_selling(bars: Bars, sessions: list[dt.date], full_market: bool = False) -> pd.DataFrame:
-    """trade_date, stock_code, short_shares, short_turnover_hkd, board for shortable securities."""
+    """trade_date, stock_code, short_shares, short_turnover_hkd, board for shortable securities, by day."""
     stocks = universe(full_market)
-    shortable = stocks[stocks["shortable"]]
-    days = bars.frame[bars.frame["stock_code"].isin(shortable["stock_code"])]
-    days = days[days["trade_date"].dt.date.isin(set(sessions))].copy()
-    days["turnover_hkd"] = typical_turnover(days["volume"], days["high"], days["low"], days["close"])
-    days["ratio"] = _daily_ratios(shortable, days)
-    days["short_turnover_hkd"] = days["ratio"] * days["turnover_hkd"]
+    rows = np.flatnonzero(stocks["shortable"].to_numpy())
+    columns = np.flatnonzero(np.isin(np.array(bars.window), np.array(sessions)))
+    positions = range(all_sessions().index(sessions[0]), all_sessions().index(sessions[-1]) + 1)
+    pick = np.ix_(rows, columns)
+    typical_price = (bars.high[pick] + bars.low[pick] + bars.close[pick]) / 3
+    turnover = typical_turnover(bars.volume[pick], bars.high[pick], bars.low[pick], bars.close[pick])
+    noise = draws(SHORT, SECURITIES, len(stocks), positions)[rows]
+    ratio = np.minimum(stocks["short_level"].to_numpy()[rows, None] * np.exp(0.3 * noise), 0.6)
+    short = ratio * turnover
+    codes = stocks["stock_code"].to_numpy()[rows]
     for day, targets in ANCHOR_SHORT_RATIOS.items():
-        on_day = days["trade_date"].dt.date == day
-        if on_day.any():
-            days.loc[on_day, "short_turnover_hkd"] = _pinned(days[on_day], targets)
-    days["short_turnover_hkd"] = days["short_turnover_hkd"].round()
-    typical_price = (days["high"] + days["low"] + days["close"]) / 3
-    days["short_shares"] = (days["short_turnover_hkd"] / typical_price).round().astype("int64")
-    days["board"] = days["stock_code"].map(shortable.set_index("stock_code")["board"])
-    traded = days[days["short_turnover_hkd"] > 0]
-    return traded[["trade_date", "stock_code", "short_shares", "short_turnover_hkd", "board"]].reset_index(drop=True)
+        if day in sessions:
+            column = sessions.index(day)
+            short[:, column] = _pinned(codes, turnover[:, column], short[:, column], targets)
+    short = np.round(short)
+    shares = np.round(short / typical_price).astype(np.int64)
+    traded = short.T > 0  # day-major, so each day's rows are together
+    days = np.array(sessions, dtype="datetime64[D]").astype("datetime64[s]")
+    return pd.DataFrame({
+        "trade_date": np.repeat(days, len(rows)).reshape(len(days), -1)[traded],
+        "stock_code": np.tile(codes, (len(days), 1))[traded],
+        "short_shares": shares.T[traded],
+        "short_turnover_hkd": short.T[traded],
+        "board": np.tile(stocks["board"].to_numpy()[rows], (len(days), 1))[traded],
+    })
 
 
-def _daily_ratios(shortable: pd.DataFrame, days: pd.DataFrame) -> np.ndarray:
-    """A stock's short share of turnover: its own level times daily noise, capped at 60 %."""
-    every = all_sessions()
-    first = every.index(days["trade_date"].min().date())
-    last = every.index(days["trade_date"].max().date())
-    keys = shortable["walk_key"].to_numpy()
-    spread = np.array([_uniform(SHORT, key) for key in keys])
-    levels = np.where(shortable["index_member"], 0.10 + 0.20 * spread, 0.02 + 0.20 * spread)
-    noise = np.vstack([_normals(SHORT, key, last + 1)[first:] for key in keys])
-    row = pd.Index(shortable["stock_code"]).get_indexer(days["stock_code"])
-    column = pd.Index(every[first : last + 1]).get_indexer(days["trade_date"].dt.date)
-    return np.minimum(levels[row] * np.exp(0.3 * noise[row, column]), 0.6)
-
-
-def _pinned(day: pd.DataFrame, targets: dict[str, float]) -> pd.Series:
+def _pinned(codes: np.ndarray, turnover: np.ndarray, short: np.ndarray, targets: dict[str, float]) -> np.ndarray:
     """Short turnover scaled per constituent group so each index's ratio equals its target."""
     members = reference.index_constituents()
     hsi = set(members.loc[members["index_code"] == "HSI", "stock_code"])
     hscei = set(members.loc[members["index_code"] == "HSCEI", "stock_code"])
     groups = {"both": hsi & hscei, "hsi_only": hsi - hscei, "hscei_only": hscei - hsi}
-    turnover = {name: day.loc[day["stock_code"].isin(codes), "turnover_hkd"].sum() for name, codes in groups.items()}
+    masks = {name: np.isin(codes, list(group)) for name, group in groups.items()}
+    group_turnover = {name: turnover[mask].sum() for name, mask in masks.items()}
     wanted = {
-        "both": targets["HSCEI"] * turnover["both"],
-        "hscei_only": targets["HSCEI"] * turnover["hscei_only"],
-        "hsi_only": targets["HSI"] * (turnover["both"] + turnover["hsi_only"]) - targets["HSCEI"] * turnover["both"],
+        "both": targets["HSCEI"] * group_turnover["both"],
+        "hscei_only": targets["HSCEI"] * group_turnover["hscei_only"],
+        "hsi_only": targets["HSI"] * (group_turnover["both"] + group_turnover["hsi_only"])
+        - targets["HSCEI"] * group_turnover["both"],
     }
-    short = day["short_turnover_hkd"].copy()
-    for name, codes in groups.items():
-        in_group = day["stock_code"].isin(codes)
-        short[in_group] *= wanted[name] / short[in_group].sum()
-    if (short > day["turnover_hkd"]).any():
+    short = short.copy()
+    for name, mask in masks.items():
+        short[mask] *= wanted[name] / short[mask].sum()
+    if (short > turnover).any():
         raise AssertionError("pinned short turnover exceeds a stock's turnover")
     return short

@@ -3,12 +3,18 @@
 The raw payload is what `yfinance.download(tickers, start, end, auto_adjust=False, group_by="column")`
 returns: columns are a (Price, Ticker) MultiIndex, rows a DatetimeIndex named Date. It must hold
 one session before the first requested one, so each day's prev_close is known even on the first
-load into an empty warehouse. yfinance publishes no turnover, so turnover_hkd is volume times the
-typical price (high + low + close) / 3.
+load into an empty warehouse.
+
+turnover_hkd: yfinance publishes no turnover. The live source passes HKEX's own per-stock turnover
+from the Daily Quotations report (sources.daily_quotations), so short selling ratios divide by the
+turnover HKEX counts. A security HKEX did not print (GEM, a non-HKD counter, a day whose report is
+not out yet) and every sample security get the estimate volume times the typical price
+(high + low + close) / 3. Indices have no turnover.
 """
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 LANDING_SCHEMA = {
@@ -45,26 +51,46 @@ def typical_turnover(volume, high, low, close):
     return volume * ((high + low + close) / 3)
 
 
-def parse(raw: pd.DataFrame, sessions: list[dt.date], index_codes: dict[str, str]) -> pd.DataFrame:
-    """The landing frame for the requested sessions from a yfinance-shaped frame with look-back."""
-    missing = [field for field in PRICE_FIELDS if field not in raw.columns.get_level_values(0)]
+def parse(raw: pd.DataFrame, sessions: list[dt.date], index_codes: dict[str, str],
+          published_turnover: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The landing frame for the requested sessions from a yfinance-shaped frame with look-back.
+
+    A ticker with no close on a day (a failed download, a suspension) has no row that day; its
+    prev_close is its last close before the day. published_turnover (trade_date, stock_code,
+    turnover_hkd as HKEX printed them) replaces the estimated turnover where it has a row.
+    """
+    fields = raw.columns.get_level_values(0)
+    missing = [field for field in PRICE_FIELDS if field not in fields]
     if missing:
         raise ValueError(f"prices: the frame has no {', '.join(missing)} column(s)")
-    long = raw.rename_axis(index="Date", columns=["Price", "Ticker"]).stack(level="Ticker").reset_index()
-    long = long.dropna(subset=["Close"]).sort_values(["Ticker", "Date"], kind="stable")
-    long["prev_close"] = long.groupby("Ticker", sort=False)["Close"].shift(1)
-    long = long[long["Date"].dt.date.isin(set(sessions))]
-    codes = {ticker: stock_code(ticker, index_codes) for ticker in long["Ticker"].unique()}
-    is_index = long["Ticker"].isin(index_codes)
+    tickers = raw["Close"].columns
+    matrix = {field: raw[field].reindex(columns=tickers).to_numpy(dtype="float64") for field in PRICE_FIELDS}
+    close = matrix["Close"]
+    prev_close = pd.DataFrame(close).ffill().shift(1).to_numpy()
+    dates = pd.DatetimeIndex(raw.index).normalize()
+    keep = ~np.isnan(close) & dates.isin(pd.DatetimeIndex(sessions))[:, None]  # day-major, like the frame
+    codes = np.array([stock_code(ticker, index_codes) for ticker in tickers], dtype=object)
+    volume = np.nan_to_num(matrix["Volume"])
+    turnover = typical_turnover(volume, matrix["High"], matrix["Low"], close)
+    turnover[:, np.isin(tickers, list(index_codes))] = np.nan
     frame = pd.DataFrame({
-        "trade_date": long["Date"].dt.normalize(),
-        "stock_code": long["Ticker"].map(codes),
-        "open": long["Open"],
-        "high": long["High"],
-        "low": long["Low"],
-        "close": long["Close"],
-        "prev_close": long["prev_close"],
-        "volume": long["Volume"].fillna(0).round(),
-        "turnover_hkd": typical_turnover(long["Volume"], long["High"], long["Low"], long["Close"]).mask(is_index),
-    })
-    return frame.astype(LANDING_SCHEMA).sort_values(["trade_date", "stock_code"]).reset_index(drop=True)
+        "trade_date": np.repeat(dates.to_numpy(), len(tickers)).reshape(close.shape)[keep],
+        "stock_code": np.broadcast_to(codes, close.shape)[keep],
+        "open": matrix["Open"][keep],
+        "high": matrix["High"][keep],
+        "low": matrix["Low"][keep],
+        "close": close[keep],
+        "prev_close": prev_close[keep],
+        "volume": np.round(volume[keep]),
+        "turnover_hkd": turnover[keep],
+    }).astype(LANDING_SCHEMA)
+    if published_turnover is not None and len(published_turnover):
+        frame["turnover_hkd"] = _published(frame, published_turnover).fillna(frame["turnover_hkd"])
+    return frame
+
+
+def _published(frame: pd.DataFrame, published_turnover: pd.DataFrame) -> pd.Series:
+    """Each row's published turnover, NaN where HKEX printed none."""
+    keys = ["trade_date", "stock_code"]
+    lookup = published_turnover.astype({key: LANDING_SCHEMA[key] for key in keys}).set_index(keys)["turnover_hkd"]
+    return pd.Series(lookup.reindex(pd.MultiIndex.from_frame(frame[keys])).to_numpy(), index=frame.index)

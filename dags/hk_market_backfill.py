@@ -1,0 +1,113 @@
+"""
+### hk_market_backfill: a range of Hong Kong trading days in bulk
+
+For long ranges (months to years) where one `hk_market_daily` run per day would be slow. Splits
+the range's HKEX sessions into chunks (one mapped task group per chunk): each chunk is extracted
+in one batch per dataset to the Parquet landing zone (files already landed are reused unless
+`refetch` is set, so a re-run does not fetch again), validated with Great Expectations, and loaded
+with one set-based statement per table, replacing the chunk's days in one transaction. The marts
+are rebuilt once for the whole range at the end, then the analyst snapshot is published.
+
+**Params:** `start`, `end` (YYYY-MM-DD; checked before any work: they must parse, start ≤ end,
+not in the future, inside the XHKG calendar), `datasets` (default all three), `refetch`
+(default false), `chunk_sessions` (default 250, about a year).
+
+**Run it:** `make backfill START=2024-01-02 END=2024-11-14`, or trigger with those params from
+the UI. Running the same range again changes nothing. Task logs report "chunk n of N" with rows.
+
+**Who to call:** the hk-market data engineering team (owner `hk-market`).
+"""
+
+import datetime as dt
+
+from airflow.sdk import Param, dag, task, task_group
+
+from hk_market.dag_defaults import DEFAULT_ARGS, EXTRACT_RETRIES, WRITER_POOL, mart_assets
+
+DATASETS = ["prices", "short_selling", "southbound"]
+
+
+def _days(sessions: list[str]) -> list[dt.date]:
+    return [dt.date.fromisoformat(day) for day in sessions]
+
+
+@dag(
+    dag_id="hk_market_backfill",
+    schedule=None,
+    start_date=dt.datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params={
+        "start": Param(type="string", format="date", description="first day, YYYY-MM-DD"),
+        "end": Param(type="string", format="date", description="last day, YYYY-MM-DD"),
+        "datasets": Param(DATASETS, type="array", items={"type": "string", "enum": DATASETS}),
+        "refetch": Param(False, type="boolean", description="fetch again even where files are landed"),
+        "chunk_sessions": Param(250, type="integer", minimum=1, maximum=2500),
+    },
+    tags=["hk-market", "backfill"],
+    doc_md=__doc__,
+)
+def hk_market_backfill():
+    @task(retries=0)
+    def plan(params=None) -> list[dict]:
+        """Check the params, then split the range's sessions into numbered chunks."""
+        from hk_market import backfill
+
+        sessions = backfill.check_range(params["start"], params["end"])
+        backfill.check_datasets(params["datasets"])
+        parts = backfill.chunks(sessions, params["chunk_sessions"])
+        return [{"number": n, "of": len(parts), "sessions": [day.isoformat() for day in part]}
+                for n, part in enumerate(parts, start=1)]
+
+    @task_group
+    def chunk(part: dict):
+        @task(**EXTRACT_RETRIES)
+        def extract_chunk(part: dict, params=None) -> dict:
+            import logging
+
+            from hk_market import backfill
+
+            rows = backfill.extract_chunk(_days(part["sessions"]), backfill.check_datasets(params["datasets"]),
+                                          params["refetch"])
+            logging.getLogger(__name__).info("chunk %d of %d: extracted %s (None: landed files reused)",
+                                             part["number"], part["of"], rows)
+            return rows
+
+        @task(pool=WRITER_POOL, retries=0)
+        def load_chunk(part: dict, params=None, run_id=None) -> dict:
+            import logging
+
+            from hk_market import backfill
+            from hk_market.dag_defaults import use_airflow_warehouse
+
+            use_airflow_warehouse()
+            rows = backfill.load_chunk(_days(part["sessions"]), backfill.check_datasets(params["datasets"]), run_id)
+            logging.getLogger(__name__).info("chunk %d of %d: loaded %s", part["number"], part["of"], rows)
+            return rows
+
+        extract_chunk(part) >> load_chunk(part)
+
+    @task(pool=WRITER_POOL, outlets=mart_assets())
+    def build_marts(parts: list[dict]) -> str:
+        from hk_market import pipeline
+        from hk_market.dag_defaults import use_airflow_warehouse
+
+        use_airflow_warehouse()
+        return pipeline.build(_days([parts[0]["sessions"][0], parts[-1]["sessions"][-1]])).isoformat()
+
+    @task(pool=WRITER_POOL)
+    def publish(parts: list[dict]) -> dict:
+        from hk_market import pipeline
+        from hk_market.dag_defaults import use_airflow_warehouse
+
+        use_airflow_warehouse()
+        return pipeline.publish(_days([parts[-1]["sessions"][-1]]))
+
+    parts = plan()
+    loaded = chunk.expand(part=parts)
+    built = build_marts(parts)
+    loaded >> built >> publish(parts)
+
+
+hk_market_backfill()

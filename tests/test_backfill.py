@@ -1,0 +1,61 @@
+"""Bulk backfills through the library: parameters checked first, YTD right, re-runs change nothing."""
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+
+from hk_market import backfill
+
+TODAY = dt.date(2026, 11, 24)
+
+
+@pytest.mark.parametrize(("start", "end", "message"), [
+    ("2024-02-30", "2024-03-05", "'2024-02-30' is not a date"),
+    ("2024-03-05", "2024-03-01", "start 2024-03-05 is after end 2024-03-01"),
+    ("2026-11-02", "2026-12-01", "end 2026-12-01 is in the future"),
+    ("1990-01-02", "1990-02-01", "start 1990-01-02 is outside the XHKG calendar"),
+    ("2024-12-25", "2024-12-26", "no HKEX session from 2024-12-25 to 2024-12-26"),
+])
+def test_a_bad_range_fails_before_any_work_saying_which_and_why(start, end, message, scratch_warehouse):
+    with pytest.raises(ValueError, match=message):
+        backfill.check_range(start, end, today=TODAY)
+    assert not scratch_warehouse.exists()
+
+
+def test_an_unknown_dataset_fails_naming_the_known_ones():
+    with pytest.raises(ValueError, match="choose from prices, short_selling, southbound"):
+        backfill.check_datasets(["prices", "options"])
+
+
+def test_chunks_cover_the_sessions_in_order_without_overlap():
+    sessions = backfill.check_range("2024-01-02", "2024-03-28", today=TODAY)
+    parts = backfill.chunks(sessions, 20)
+    assert [day for part in parts for day in part] == sessions
+    assert max(len(part) for part in parts) == 20
+
+
+def marts(warehouse) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = [name for (name,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts' order by 1").fetchall()]
+        return {name: con.execute(f"select * from marts.{name} order by all").df() for name in names}
+
+
+def test_backfilling_2024_to_the_wrap_day_gives_a_complete_ytd_near_630_billion(scratch_warehouse):
+    backfill.run("2024-01-02", "2024-11-14", chunk_sessions=60)
+    with duckdb.connect(str(scratch_warehouse), read_only=True) as con:
+        ytd_complete, ytd_net_buy_hkd = con.execute(
+            "select ytd_complete, ytd_net_buy_hkd from marts.southbound_daily "
+            "where trade_date = date '2024-11-14' and channel = 'TOTAL'").fetchone()
+    assert ytd_complete
+    assert 600e9 <= ytd_net_buy_hkd <= 630e9  # the wrap: "approaching HK$630 billion"
+
+    before = marts(scratch_warehouse)
+    sessions = backfill.check_range("2024-01-02", "2024-11-14", today=TODAY)
+    assert set(backfill.extract_chunk(sessions[:5], ("prices",)).values()) == {None}  # landed files reused
+    backfill.run("2024-01-02", "2024-11-14", chunk_sessions=60)
+    after = marts(scratch_warehouse)
+    for name, frame in before.items():
+        pd.testing.assert_frame_equal(frame, after[name], check_exact=True, obj=name)
