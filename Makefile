@@ -19,9 +19,11 @@ export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export HK_MARKET_WAREHOUSE ?= $(PROJECT)/warehouse/hk_market.duckdb
 export HK_MARKET_LANDING ?= $(PROJECT)/landing
 export HK_MARKET_SOURCE ?= sample
+export HK_MARKET_SNAPSHOT ?= $(PROJECT)/warehouse/hk_market_analyst.duckdb
+export HK_MARKET_REPORTS ?= $(PROJECT)/reports
 export AIRFLOW_CONN_DUCKDB_DEFAULT ?= {"conn_type": "duckdb", "host": "$(HK_MARKET_WAREHOUSE)"}
 
-.PHONY: install install-dev run test lint lock airflow-db dictionary clean
+.PHONY: install install-dev run test lint lock airflow-db airflow dictionary sql clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,25 +53,59 @@ $(AIRFLOW_HOME)/.ready: $(VENV)/.installed
 
 airflow-db: $(AIRFLOW_HOME)/.ready
 
+# The UI's login (simple auth manager): user admin, with a password generated once into AIRFLOW_HOME.
+AIRFLOW_PORT ?= 8080
+AIRFLOW_PASSWORDS := $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated
+
+$(AIRFLOW_PASSWORDS): | $(VENV)/.installed
+	mkdir -p $(AIRFLOW_HOME)
+	$(BIN)/python -c 'import json, secrets; print(json.dumps({"admin": secrets.token_urlsafe(12)}))' > $@
+
+## airflow: the Airflow UI on localhost (airflow standalone: api-server, scheduler, dag-processor, triggerer); Ctrl-C stops it
+airflow: $(AIRFLOW_HOME)/.ready $(AIRFLOW_PASSWORDS)
+	@echo "Airflow UI: http://localhost:$(AIRFLOW_PORT)   login: admin / $$($(BIN)/python -c 'import json, sys; print(json.load(open(sys.argv[1]))["admin"])' $(AIRFLOW_PASSWORDS))"
+	@echo "DAGs: $(AIRFLOW__CORE__DAGS_FOLDER)   source: $(HK_MARKET_SOURCE)   warehouse: $(HK_MARKET_WAREHOUSE)   pool: duckdb_writer (1 slot)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
+		AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://localhost:$(AIRFLOW_PORT)/execution/ $(BIN)/airflow standalone
+
 ## run: the daily DAG through Airflow on the sample source for FROM..TO, then the day's summary
 run: $(AIRFLOW_HOME)/.ready
 	$(BIN)/python -m hk_market.run_days --from $(FROM) --to $(TO)
 
 ## test: lint and the whole test suite
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check dags include tests
+	$(BIN)/ruff check dags include plugins tests bench
 	$(BIN)/python -m pytest
+
+# The SQL shell: harlequin on the same DuckDB as the project (2.x files are unreadable to DuckDB 1.x tools).
+$(VENV)/.installed-sql: $(VENV)/.installed requirements-sql.txt
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet -r requirements-sql.txt -c constraints.txt
+	touch $@
+
+## sql: an interactive SQL session (harlequin, read-only) on the analyst snapshot; safe while runs write
+sql: $(VENV)/.installed-sql
+	@test -f "$(HK_MARKET_SNAPSHOT)" || (echo "no analyst snapshot at $(HK_MARKET_SNAPSHOT) yet: run \`make run\` first"; exit 1)
+	$(BIN)/harlequin --adapter duckdb --read-only "$(HK_MARKET_SNAPSHOT)"
 
 ## dictionary: regenerate docs/data-dictionary.md from the DDL's COMMENTs
 dictionary: $(VENV)/.installed
 	$(BIN)/python -m hk_market.dictionary > docs/data-dictionary.md
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check dags include tests
+	$(BIN)/ruff check dags include plugins tests bench
 
 ## lock: re-resolve constraints.txt from requirements*.txt (needs the package index)
 lock: $(UV)
-	$(UV) pip compile --quiet requirements.txt requirements-dev.txt -o constraints.txt --no-header --python-version 3.11
+	$(UV) pip compile --quiet requirements.txt requirements-dev.txt requirements-sql.txt -o constraints.txt --no-header --python-version 3.11
 
 clean:
 	rm -rf $(VENV) $(AIRFLOW_HOME) warehouse landing
+
+## backfill: the bulk backfill DAG through Airflow for START..END (YYYY-MM-DD)
+backfill: $(AIRFLOW_HOME)/.ready
+	@test -n "$(START)" -a -n "$(END)" || (echo "usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD"; exit 2)
+	$(BIN)/airflow dags test hk_market_backfill -c '{"start": "$(START)", "end": "$(END)"}'
+
+## bench: full sample market x 10 years through the library and through Airflow, with the DuckDB floor
+bench: $(AIRFLOW_HOME)/.ready
+	$(BIN)/python bench/backfill_bench.py

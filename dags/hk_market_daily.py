@@ -13,25 +13,34 @@ previous session, so changes and point changes are right from day one.
 **Order of work:** plan the window → extract each dataset to Parquet landing (retries with
 backoff) → validate each with Great Expectations (fails closed, no retry: failing rows go to
 `audit.quarantine_<dataset>`) → load all datasets in one transaction → rebuild core and marts in one
-transaction → log the day's summary. Writers share the one-slot pool `duckdb_writer`.
+transaction → publish the analyst snapshot (`hk_market_analyst.duckdb`, replaced atomically) and the
+day's market wrap (`reports/<date>.md` and `.html`) → log the day's summary from the snapshot. Writers
+share the one-slot pool `duckdb_writer`.
 
-**Source:** `HK_MARKET_SOURCE` (default `sample`, the embedded offline market).
+**Source:** the Airflow Variable `hk_market_source` when set, else `HK_MARKET_SOURCE`: `sample` (the
+default, the embedded offline market) or `live` (Yahoo Finance and HKEX; a day whose files are not out
+yet retries, bad data fails at once).
 
 **Backfill:** `airflow backfill create --dag-id hk_market_daily --from-date 2024-11-01 --to-date 2024-11-14`;
 re-running a day replaces that day and leaves every mart identical.
+
+**Alerts:** a failed task logs one line (`hk-market task failed: dag=… task=… day=… cause=…`, logger
+`hk_market.alerts`); a run not finished by 19:00 HKT (90 minutes after its 17:30 logical date) logs
+`hk-market deadline missed: …` from the triggerer.
 
 **Who to call:** the hk-market data engineering team (owner `hk-market`).
 """
 
 import datetime as dt
 
-from airflow.sdk import Asset, CronTriggerTimetable, dag, task
+from airflow.sdk import AsyncCallback, CronTriggerTimetable, DeadlineAlert, DeadlineReference, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from hk_market import DATASETS
-from hk_market.dag_defaults import DEFAULT_ARGS, EXTRACT_RETRIES, HK_TZ, MART_TABLES, WRITER_POOL, trade_day
+from hk_market.alerts import log_deadline_missed
+from hk_market.dag_defaults import DEFAULT_ARGS, EXTRACT_RETRIES, HK_TZ, WRITER_POOL, mart_assets, trade_day
 
-MARTS = [Asset(f"duckdb://hk_market/marts/{table}") for table in MART_TABLES]
+MARTS = mart_assets()
 
 
 @dag(
@@ -41,6 +50,9 @@ MARTS = [Asset(f"duckdb://hk_market/marts/{table}") for table in MART_TABLES]
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    # The day should be in the warehouse by 19:00 HKT: 90 minutes after the 17:30 logical date.
+    deadline=DeadlineAlert(reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=dt.timedelta(minutes=90),
+                           callback=AsyncCallback(log_deadline_missed)),
     tags=["hk-market", "daily"],
     doc_md=__doc__,
 )
@@ -60,8 +72,9 @@ def hk_market_daily():
     @task(**EXTRACT_RETRIES)
     def extract(dataset: str, sessions: list[str]) -> int:
         from hk_market import pipeline
+        from hk_market.dag_defaults import airflow_source
 
-        return pipeline.extract(dataset, [dt.date.fromisoformat(day) for day in sessions])
+        return pipeline.extract(dataset, [dt.date.fromisoformat(day) for day in sessions], airflow_source())
 
     @task(pool=WRITER_POOL, retries=0)
     def validate(dataset: str, sessions: list[str], run_id=None) -> dict:
@@ -73,11 +86,11 @@ def hk_market_daily():
 
     @task(pool=WRITER_POOL)
     def load(sessions: list[str], run_id=None) -> dict:
-        from hk_market import pipeline, settings
-        from hk_market.dag_defaults import use_airflow_warehouse
+        from hk_market import pipeline
+        from hk_market.dag_defaults import airflow_source, use_airflow_warehouse
 
         use_airflow_warehouse()
-        return pipeline.load([dt.date.fromisoformat(day) for day in sessions], run_id, settings.source_name())
+        return pipeline.load([dt.date.fromisoformat(day) for day in sessions], run_id, airflow_source())
 
     @task(pool=WRITER_POOL, outlets=MARTS)
     def build_marts(sessions: list[str]) -> str:
@@ -88,26 +101,36 @@ def hk_market_daily():
         return pipeline.build([dt.date.fromisoformat(day) for day in sessions]).isoformat()
 
     @task(pool=WRITER_POOL)
-    def summarise(sessions: list[str]) -> str:
-        """The day's market summary, in the task log and as the task's return value."""
-        import logging
-
-        from hk_market import report
+    def publish(sessions: list[str]) -> dict:
+        """Replace the analyst snapshot atomically; write each session's wrap to reports/."""
+        from hk_market import pipeline
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        text = report.day_summary(dt.date.fromisoformat(sessions[-1]))
+        return pipeline.publish([dt.date.fromisoformat(day) for day in sessions])
+
+    @task
+    def summarise(sessions: list[str]) -> str:
+        """The day's market summary from the analyst snapshot, in the task log and as the return value."""
+        import logging
+
+        from hk_market import report, settings
+        from hk_market.dag_defaults import use_airflow_warehouse
+
+        use_airflow_warehouse()
+        text = report.day_summary(dt.date.fromisoformat(sessions[-1]), settings.snapshot_path())
         logging.getLogger(__name__).info("%s", text)
         return text
 
     sessions = plan()
     loaded = load(sessions)
+    landed = {dataset: extract.override(task_id=f"extract_{dataset}")(dataset, sessions) for dataset in DATASETS}
+    checked = {dataset: validate.override(task_id=f"validate_{dataset}")(dataset, sessions) for dataset in DATASETS}
     for dataset in DATASETS:
-        landed = extract.override(task_id=f"extract_{dataset}")(dataset, sessions)
-        checked = validate.override(task_id=f"validate_{dataset}")(dataset, sessions)
-        landed >> checked >> loaded
+        landed[dataset] >> checked[dataset] >> loaded
+    landed["prices"] >> checked["short_selling"]  # short turnover is checked against the landed prices
     built = build_marts(sessions)
-    loaded >> built >> summarise(sessions)
+    loaded >> built >> publish(sessions) >> summarise(sessions)
 
 
 hk_market_daily()

@@ -1,4 +1,4 @@
-"""The steps of a run, as the DAGs call them: plan, extract, validate, load, build.
+"""The steps of a run, as the DAGs call them: plan, extract, validate, load, build, publish.
 
 Each step takes the window of sessions it works on, so a daily run and a backfill chunk share them.
 """
@@ -6,7 +6,22 @@ Each step takes the window of sessions it works on, so a daily run and a backfil
 import datetime as dt
 import logging
 
-from hk_market import DATASETS, calendar, landing, quality, reference, sources, transform, warehouse
+import pandas as pd
+
+from hk_market import (
+    DATASETS,
+    calendar,
+    landing,
+    quality,
+    reference,
+    settings,
+    snapshot,
+    sources,
+    transform,
+    warehouse,
+    wrap,
+)
+from hk_market.sources.errors import SourceDataError
 
 log = logging.getLogger(__name__)
 
@@ -30,37 +45,55 @@ def plan_window(day: dt.date) -> list[dt.date]:
     return [day] if previous in loaded else [previous, day]
 
 
-def extract(dataset: str, sessions: list[dt.date], source: str | None = None, full_market: bool = False) -> int:
+def extract(dataset: str, sessions: list[dt.date], source: str | None = None) -> int:
     """Fetch, parse and land the dataset for the sessions; returns the rows landed."""
-    frame = sources.extract(dataset, sessions, source, full_market)
+    try:
+        frame = sources.extract(dataset, sessions, source, settings.sample_full_market())
+        stray = sorted(set(pd.DatetimeIndex(frame["trade_date"].unique()).date) - set(sessions))
+        if stray:  # landing keeps only the sessions' rows: say what came instead
+            raise ValueError(f"the source sent rows for {', '.join(map(str, stray[:5]))}, not a requested session")
+    except ValueError as error:  # unreadable or wrong input: name the dataset and the days
+        cause = str(error).removeprefix(f"{dataset}: ")
+        raise SourceDataError(f"{dataset} {quality.describe_days(sessions)}: {cause}") from error
     landing.write(dataset, frame, sessions)
     log.info("%s: landed %d rows for %s..%s", dataset, len(frame), sessions[0], sessions[-1])
     return len(frame)
 
 
-def validate(dataset: str, sessions: list[dt.date], run_id: str) -> dict:
-    """Validate the landed rows; record outcomes and quarantine failing rows; raise if any is critical."""
-    frame = landing.read(dataset, sessions)
+def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataFrame | None = None,
+             prices: pd.DataFrame | None = None) -> dict:
+    """Validate the landed rows (or the given frame of them); record outcomes and quarantine failing rows;
+    raise if any critical expectation failed. Short selling is checked against the sessions' prices
+    (given, or read from landing where landed)."""
+    frame = landing.read(dataset, sessions) if frame is None else frame
     expected = calendar.southbound_sessions(min(sessions), max(sessions)) if dataset == "southbound" else None
-    report = quality.validate(dataset, frame, sessions, expected_sessions=expected)
+    if dataset == "short_selling" and prices is None:
+        priced = landing.landed("prices", sessions)
+        prices = landing.read("prices", priced) if priced else None
+    report = quality.validate(dataset, frame, sessions, expected_sessions=expected,
+                              universe_size=len(reference.securities()),
+                              prices=prices if dataset == "short_selling" else None)
     with warehouse.connect() as con:
         warehouse.ensure_schema(con)
         with warehouse.transaction(con):
             warehouse.record_validation(con, report, run_id)
+    quality.build_data_docs(report, run_id)
     quality.raise_for_failures(report)
     return {"rows": len(frame), "expectations": len(report.outcomes), "warnings": len(report.warnings)}
 
 
-def load(sessions: list[dt.date], run_id: str, source: str | None = None) -> dict[str, int]:
-    """Load reference data and every dataset's landed rows for the sessions in one transaction."""
+def load(sessions: list[dt.date], run_id: str, source: str | None = None, datasets: tuple[str, ...] = DATASETS,
+         frames: dict[str, pd.DataFrame] | None = None) -> dict[str, int]:
+    """Load reference data and the datasets' landed rows (or the given frames) for the sessions in one
+    transaction: each table's sessions are deleted and its rows inserted in one set-based statement."""
     source = source or "sample"
-    frames = {dataset: landing.read(dataset, sessions) for dataset in DATASETS}
+    frames = frames or {dataset: landing.read(dataset, sessions) for dataset in datasets}
     with warehouse.connect() as con:
         warehouse.ensure_schema(con)
         with warehouse.transaction(con):
             reference.load(con)
             rows = {dataset: warehouse.replace_window(con, dataset, frames[dataset], sessions, source, run_id)
-                    for dataset in DATASETS}
+                    for dataset in datasets}
     return rows
 
 
@@ -68,3 +101,11 @@ def build(sessions: list[dt.date]) -> dt.date:
     """Rebuild core and marts for the sessions (and the later days that depend on them)."""
     with warehouse.connect() as con:
         return transform.build_window(con, min(sessions), max(sessions))
+
+
+def publish(sessions: list[dt.date]) -> dict:
+    """Publish the analyst snapshot, then write each session's market wrap from it."""
+    published = snapshot.publish()
+    reports = wrap.write_reports(sessions, published)
+    log.info("published %s and %d reports in %s", published, len(reports), settings.reports_dir())
+    return {"snapshot": str(published), "reports": [str(path) for path in reports]}

@@ -2,11 +2,13 @@
 
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SQL_DIR = PROJECT_ROOT / "include" / "sql"
 SEEDS_DIR = PROJECT_ROOT / "include" / "seeds"
-SOURCES = ("sample",)
+SOURCES = ("sample", "live")
+HK_TZ = ZoneInfo("Asia/Hong_Kong")
 
 
 def warehouse_path() -> Path:
@@ -17,6 +19,41 @@ def warehouse_path() -> Path:
 def landing_dir() -> Path:
     """Root of the Parquet landing zone: HK_MARKET_LANDING, else landing/."""
     return Path(os.environ.get("HK_MARKET_LANDING", PROJECT_ROOT / "landing"))
+
+
+def snapshot_path() -> Path:
+    """The analyst snapshot: HK_MARKET_SNAPSHOT, else hk_market_analyst.duckdb beside the warehouse file
+    (in warehouse/ when the warehouse is a MotherDuck database, `md:<db>`)."""
+    if "HK_MARKET_SNAPSHOT" in os.environ:
+        return Path(os.environ["HK_MARKET_SNAPSHOT"])
+    in_motherduck = str(warehouse_path()).startswith("md:")
+    return (PROJECT_ROOT / "warehouse" if in_motherduck else warehouse_path().parent) / "hk_market_analyst.duckdb"
+
+
+def reports_dir() -> Path:
+    """Where the daily market wraps go: HK_MARKET_REPORTS, else reports/."""
+    return Path(os.environ.get("HK_MARKET_REPORTS", PROJECT_ROOT / "reports"))
+
+
+def sample_full_market() -> bool:
+    """Whether the sample source emits a full market (~2,600 securities) rather than the curated universe:
+    HK_MARKET_SAMPLE_UNIVERSE=full (benchmarks) or curated (the default)."""
+    value = os.environ.get("HK_MARKET_SAMPLE_UNIVERSE", "curated").strip().lower()
+    if value not in ("curated", "full"):
+        raise ValueError(f"HK_MARKET_SAMPLE_UNIVERSE must be 'curated' or 'full', not {value!r}")
+    return value == "full"
+
+
+def min_price_coverage() -> float:
+    """The share of securities that must have a live close for a day to load: HK_MARKET_MIN_PRICE_COVERAGE,
+    a fraction, default 0.95 (a few suspended or failed tickers are tolerated and logged)."""
+    value = os.environ.get("HK_MARKET_MIN_PRICE_COVERAGE", "0.95")
+    try:
+        if 0 < float(value) <= 1:
+            return float(value)
+    except ValueError:
+        pass
+    raise ValueError(f"HK_MARKET_MIN_PRICE_COVERAGE must be a fraction in (0, 1], not {value!r}")
 
 
 def source_name(value: str | None = None) -> str:

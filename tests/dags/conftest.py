@@ -49,10 +49,11 @@ def daily_dag(airflow_db):
 
 @contextmanager
 def pointed_at(warehouse: Path):
-    """Aim the library and the duckdb_default connection at a warehouse (landing zone beside it)."""
+    """Aim the library and the duckdb_default connection at a warehouse (landing, snapshot, reports beside it)."""
     settings = {
         "HK_MARKET_WAREHOUSE": str(warehouse),
         "HK_MARKET_LANDING": str(warehouse.parent / "landing"),
+        "HK_MARKET_REPORTS": str(warehouse.parent / "reports"),
         "AIRFLOW_CONN_DUCKDB_DEFAULT": json.dumps({"conn_type": "duckdb", "host": str(warehouse)}),
     }
     saved = {name: os.environ.get(name) for name in settings}

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pytest
 from airflow.sdk import CronTriggerTimetable
 
 from .conftest import PROJECT
@@ -10,9 +11,10 @@ from .conftest import PROJECT
 HEAVY = ("pandas", "numpy", "duckdb", "great_expectations", "yfinance", "exchange_calendars", "pyarrow")
 
 
-def test_dag_file_imports_nothing_heavy_at_parse_time():
+@pytest.mark.parametrize("dag_file", ["hk_market_daily.py", "hk_market_reference.py"])
+def test_dag_file_imports_nothing_heavy_at_parse_time(dag_file):
     check = (
-        "import runpy, sys; runpy.run_path('dags/hk_market_daily.py'); "
+        f"import runpy, sys; runpy.run_path('dags/{dag_file}'); "
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", check], cwd=PROJECT, capture_output=True, text=True, check=True)
@@ -47,7 +49,7 @@ def test_validation_failures_are_not_retried(daily_dag):
 
 def test_every_task_that_writes_the_warehouse_takes_the_one_writer_pool(daily_dag):
     writers = {"plan", "validate_prices", "validate_short_selling", "validate_southbound", "load", "build_marts",
-               "summarise"}
+               "publish"}
     assert {task.task_id for task in daily_dag.tasks if task.pool == "duckdb_writer"} == writers
 
 
