@@ -67,9 +67,10 @@ def hk_market_backfill():
             import logging
 
             from hk_market import backfill
+            from hk_market.dag_defaults import airflow_source
 
             rows = backfill.extract_chunk(_days(part["sessions"]), backfill.check_datasets(params["datasets"]),
-                                          params["refetch"])
+                                          params["refetch"], airflow_source())
             logging.getLogger(__name__).info("chunk %d of %d: extracted %s (None: landed files reused)",
                                              part["number"], part["of"], rows)
             return rows
@@ -79,10 +80,11 @@ def hk_market_backfill():
             import logging
 
             from hk_market import backfill
-            from hk_market.dag_defaults import use_airflow_warehouse
+            from hk_market.dag_defaults import airflow_source, use_airflow_warehouse
 
             use_airflow_warehouse()
-            rows = backfill.load_chunk(_days(part["sessions"]), backfill.check_datasets(params["datasets"]), run_id)
+            rows = backfill.load_chunk(_days(part["sessions"]), backfill.check_datasets(params["datasets"]), run_id,
+                                       airflow_source())
             logging.getLogger(__name__).info("chunk %d of %d: loaded %s", part["number"], part["of"], rows)
             return rows
 

@@ -54,23 +54,25 @@ def chunks(sessions: list[dt.date], size: int = CHUNK_SESSIONS) -> list[list[dt.
     return [sessions[i : i + size] for i in range(0, len(sessions), size)]
 
 
-def extract_chunk(chunk: list[dt.date], datasets: tuple[str, ...], refetch: bool = False) -> dict[str, int | None]:
+def extract_chunk(chunk: list[dt.date], datasets: tuple[str, ...], refetch: bool = False,
+                  source: str | None = None) -> dict[str, int | None]:
     """Extract each dataset for the chunk in one batch; None for a dataset whose landed files are reused."""
     rows = {}
     for dataset in datasets:
         if not refetch and len(landing.landed(dataset, chunk)) == len(chunk):
             rows[dataset] = None
         else:
-            rows[dataset] = pipeline.extract(dataset, chunk)
+            rows[dataset] = pipeline.extract(dataset, chunk, source)
     return rows
 
 
-def load_chunk(chunk: list[dt.date], datasets: tuple[str, ...], run_id: str) -> dict[str, int]:
+def load_chunk(chunk: list[dt.date], datasets: tuple[str, ...], run_id: str, source: str | None = None
+               ) -> dict[str, int]:
     """Validate the chunk's landed rows per dataset, then load them all in one transaction."""
     frames = {dataset: landing.read(dataset, chunk) for dataset in datasets}
     for dataset in datasets:
         pipeline.validate(dataset, chunk, run_id, frame=frames[dataset], prices=frames.get("prices"))
-    return pipeline.load(chunk, run_id, settings.source_name(), datasets, frames)
+    return pipeline.load(chunk, run_id, settings.source_name(source), datasets, frames)
 
 
 def run(start, end, datasets=None, refetch: bool = False, run_id: str | None = None,
