@@ -70,7 +70,7 @@ def library_path(first: dt.date, memory: PeakMemory) -> list[dict]:
         steps = (
             ("extract", lambda p=part: sum(backfill.extract_chunk(p, DATASETS, refetch=True).values())),
             ("read landing", lambda p=part, f=frames: sum(len(f.setdefault(d, landing.read(d, p))) for d in DATASETS)),
-            ("validate", lambda p=part, f=frames: sum(pipeline.validate(d, p, RUN_ID, f[d], f["prices"])["rows"]
+            ("validate", lambda p=part, f=frames: sum(pipeline.validate(d, p, RUN_ID, f[d], f["prices"], False)["rows"]
                                                       for d in DATASETS)),
             ("load", lambda p=part, f=frames: sum(pipeline.load(p, RUN_ID, "sample", DATASETS, f).values())),
         )

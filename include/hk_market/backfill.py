@@ -71,7 +71,7 @@ def load_chunk(chunk: list[dt.date], datasets: tuple[str, ...], run_id: str, sou
     """Validate the chunk's landed rows per dataset, then load them all in one transaction."""
     frames = {dataset: landing.read(dataset, chunk) for dataset in datasets}
     for dataset in datasets:
-        pipeline.validate(dataset, chunk, run_id, frame=frames[dataset], prices=frames.get("prices"))
+        pipeline.validate(dataset, chunk, run_id, frame=frames[dataset], prices=frames.get("prices"), data_docs=False)
     return pipeline.load(chunk, run_id, settings.source_name(source), datasets, frames)
 
 

@@ -61,10 +61,11 @@ def extract(dataset: str, sessions: list[dt.date], source: str | None = None) ->
 
 
 def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataFrame | None = None,
-             prices: pd.DataFrame | None = None) -> dict:
+             prices: pd.DataFrame | None = None, data_docs: bool = True) -> dict:
     """Validate the landed rows (or the given frame of them); record outcomes and quarantine failing rows;
     raise if any critical expectation failed. Short selling is checked against the sessions' prices
-    (given, or read from landing where landed)."""
+    (given, or read from landing where landed). A Data Docs page is rendered when data_docs is set or
+    the validation failed (bulk backfills render only their failures)."""
     frame = landing.read(dataset, sessions) if frame is None else frame
     expected = calendar.southbound_sessions(min(sessions), max(sessions)) if dataset == "southbound" else None
     if dataset == "short_selling" and prices is None:
@@ -77,7 +78,8 @@ def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataF
         warehouse.ensure_schema(con)
         with warehouse.transaction(con):
             warehouse.record_validation(con, report, run_id)
-    quality.build_data_docs(report, run_id)
+    if data_docs or not report.success:
+        quality.build_data_docs(report, run_id)
     quality.raise_for_failures(report)
     return {"rows": len(frame), "expectations": len(report.outcomes), "warnings": len(report.warnings)}
 

@@ -10,7 +10,7 @@ flows (that day's net buy and the year to date). Other days are realistic but in
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -226,8 +226,17 @@ def index_units() -> pd.DataFrame:
 
 
 def daily_bars(sessions: list[dt.date], full_market: bool = False) -> Bars:
-    """Bars for the universe and then the indices over the sessions plus one session of look-back."""
-    days, positions = window(sessions)
+    """Bars for the universe and then the indices over the sessions plus one session of look-back.
+
+    The last window drawn is kept, so the prices and the short selling of one chunk share it; callers
+    must not modify the matrices.
+    """
+    return _daily_bars(tuple(sessions), full_market)
+
+
+@lru_cache(maxsize=1)
+def _daily_bars(sessions: tuple[dt.date, ...], full_market: bool) -> Bars:
+    days, positions = window(list(sessions))
     stocks, indices = universe(full_market), index_units()
     parts = [_ohlcv(stocks, SECURITIES, positions, tick_rounded=True),
              _ohlcv(indices, INDICES, positions, tick_rounded=False)]
