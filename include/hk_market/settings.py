@@ -35,6 +35,13 @@ def reports_dir() -> Path:
     return Path(os.environ.get("HK_MARKET_REPORTS", PROJECT_ROOT / "reports"))
 
 
+def duckdb_memory_limit() -> str:
+    """How much memory DuckDB may use before it spills to disk: HK_MARKET_DUCKDB_MEMORY_LIMIT, else 1GB.
+
+    DuckDB otherwise takes 80 % of the machine; the pipeline's budget is 2 GB in all."""
+    return os.environ.get("HK_MARKET_DUCKDB_MEMORY_LIMIT", "1GB")
+
+
 def sample_full_market() -> bool:
     """Whether the sample source emits a full market (~2,600 securities) rather than the curated universe:
     HK_MARKET_SAMPLE_UNIVERSE=full (benchmarks) or curated (the default)."""

@@ -32,7 +32,8 @@ def connect(path: Path | None = None, read_only: bool = False,
     deadline, pause = time.monotonic() + wait_seconds, 0.2
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only,
+                                 config={"memory_limit": settings.duckdb_memory_limit()})
             break
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
