@@ -21,8 +21,10 @@ share the one-slot pool `duckdb_writer`.
 default, the embedded offline market) or `live` (Yahoo Finance and HKEX; a day whose files are not out
 yet retries, bad data fails at once).
 
-**Backfill:** `airflow backfill create --dag-id hk_market_daily --from-date 2024-11-01 --to-date 2024-11-14`;
-re-running a day replaces that day and leaves every mart identical.
+**Backfill:** unpause the DAG, then `airflow backfill create --dag-id hk_market_daily --from-date 2024-11-01
+--to-date 2024-11-14T17:30:00+08:00` (a bare `--to-date` is midnight UTC and would leave out that day's
+17:30 HKT run); re-running a day replaces that day and leaves every mart identical. For long ranges use
+`hk_market_backfill`.
 
 **Alerts:** a failed task logs one line (`hk-market task failed: dag=… task=… day=… cause=…`, logger
 `hk_market.alerts`); a run not finished by 19:00 HKT (90 minutes after its 17:30 logical date) logs
