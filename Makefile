@@ -91,6 +91,10 @@ sql: $(VENV)/.installed-sql
 dictionary: $(VENV)/.installed
 	$(BIN)/python -m hk_market.dictionary > docs/data-dictionary.md
 
+## test-airflow-services: airflow backfill create under a real scheduler, dag-processor and API server
+test-airflow-services: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m airflow_services
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check dags include plugins tests bench
 
