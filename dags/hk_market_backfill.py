@@ -22,13 +22,9 @@ import datetime as dt
 
 from airflow.sdk import Param, dag, task, task_group
 
-from hk_market.dag_defaults import DEFAULT_ARGS, EXTRACT_RETRIES, WRITER_POOL, mart_assets
+from hk_market.dag_defaults import DEFAULT_ARGS, EXTRACT_RETRIES, WRITER_POOL, mart_assets, session_days
 
 DATASETS = ["prices", "short_selling", "southbound"]
-
-
-def _days(sessions: list[str]) -> list[dt.date]:
-    return [dt.date.fromisoformat(day) for day in sessions]
 
 
 @dag(
@@ -69,7 +65,7 @@ def hk_market_backfill():
             from hk_market import backfill
             from hk_market.dag_defaults import airflow_source
 
-            rows = backfill.extract_chunk(_days(part["sessions"]), backfill.check_datasets(params["datasets"]),
+            rows = backfill.extract_chunk(session_days(part["sessions"]), backfill.check_datasets(params["datasets"]),
                                           params["refetch"], airflow_source())
             logging.getLogger(__name__).info("chunk %d of %d: extracted %s (None: landed files reused)",
                                              part["number"], part["of"], rows)
@@ -83,8 +79,8 @@ def hk_market_backfill():
             from hk_market.dag_defaults import airflow_source, use_airflow_warehouse
 
             use_airflow_warehouse()
-            rows = backfill.load_chunk(_days(part["sessions"]), backfill.check_datasets(params["datasets"]), run_id,
-                                       airflow_source())
+            rows = backfill.load_chunk(session_days(part["sessions"]), backfill.check_datasets(params["datasets"]),
+                                       run_id, airflow_source())
             logging.getLogger(__name__).info("chunk %d of %d: loaded %s", part["number"], part["of"], rows)
             return rows
 
@@ -96,7 +92,7 @@ def hk_market_backfill():
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        return pipeline.build(_days([parts[0]["sessions"][0], parts[-1]["sessions"][-1]])).isoformat()
+        return pipeline.build(session_days([parts[0]["sessions"][0], parts[-1]["sessions"][-1]])).isoformat()
 
     @task(pool=WRITER_POOL)
     def publish(parts: list[dict]) -> dict:
@@ -104,7 +100,7 @@ def hk_market_backfill():
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        return pipeline.publish(_days([parts[-1]["sessions"][-1]]))
+        return pipeline.publish(session_days([parts[-1]["sessions"][-1]]))
 
     parts = plan()
     loaded = chunk.expand(part=parts)

@@ -40,7 +40,15 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from hk_market import DATASETS
 from hk_market.alerts import log_deadline_missed
-from hk_market.dag_defaults import DEFAULT_ARGS, EXTRACT_RETRIES, HK_TZ, WRITER_POOL, mart_assets, trade_day
+from hk_market.dag_defaults import (
+    DEFAULT_ARGS,
+    EXTRACT_RETRIES,
+    HK_TZ,
+    WRITER_POOL,
+    mart_assets,
+    session_days,
+    trade_day,
+)
 
 MARTS = mart_assets()
 
@@ -76,7 +84,7 @@ def hk_market_daily():
         from hk_market import pipeline
         from hk_market.dag_defaults import airflow_source
 
-        return pipeline.extract(dataset, [dt.date.fromisoformat(day) for day in sessions], airflow_source())
+        return pipeline.extract(dataset, session_days(sessions), airflow_source())
 
     @task(pool=WRITER_POOL, retries=0)
     def validate(dataset: str, sessions: list[str], run_id=None) -> dict:
@@ -84,7 +92,7 @@ def hk_market_daily():
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        return pipeline.validate(dataset, [dt.date.fromisoformat(day) for day in sessions], run_id)
+        return pipeline.validate(dataset, session_days(sessions), run_id)
 
     @task(pool=WRITER_POOL)
     def load(sessions: list[str], run_id=None) -> dict:
@@ -92,7 +100,7 @@ def hk_market_daily():
         from hk_market.dag_defaults import airflow_source, use_airflow_warehouse
 
         use_airflow_warehouse()
-        return pipeline.load([dt.date.fromisoformat(day) for day in sessions], run_id, airflow_source())
+        return pipeline.load(session_days(sessions), run_id, airflow_source())
 
     @task(pool=WRITER_POOL, outlets=MARTS)
     def build_marts(sessions: list[str]) -> str:
@@ -100,7 +108,7 @@ def hk_market_daily():
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        return pipeline.build([dt.date.fromisoformat(day) for day in sessions]).isoformat()
+        return pipeline.build(session_days(sessions)).isoformat()
 
     @task(pool=WRITER_POOL)
     def publish(sessions: list[str]) -> dict:
@@ -109,7 +117,7 @@ def hk_market_daily():
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        return pipeline.publish([dt.date.fromisoformat(day) for day in sessions])
+        return pipeline.publish(session_days(sessions))
 
     @task
     def summarise(sessions: list[str]) -> str:

@@ -55,6 +55,11 @@ def airflow_source() -> str:
     return settings.source_name(Variable.get(SOURCE_VARIABLE, default=None))
 
 
+def session_days(sessions: list[str]) -> list[dt.date]:
+    """Sessions passed between tasks as ISO strings (XCom-friendly), back as dates."""
+    return [dt.date.fromisoformat(day) for day in sessions]
+
+
 def trade_day(logical_date: dt.datetime) -> dt.date:
     """The Hong Kong calendar day a run is for."""
     return logical_date.astimezone(HK_TZ).date()

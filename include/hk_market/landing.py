@@ -24,8 +24,8 @@ def write(dataset: str, frame: pd.DataFrame, sessions: list[dt.date]) -> None:
     frame = frame.sort_values("trade_date", kind="stable") if not frame["trade_date"].is_monotonic_increasing else frame
     table = pa.Table.from_pandas(frame, preserve_index=False)
     days = frame["trade_date"].to_numpy()
-    starts = np.searchsorted(days, np.array(sessions, dtype="datetime64[D]").astype(days.dtype), "left")
-    ends = np.searchsorted(days, np.array(sessions, dtype="datetime64[D]").astype(days.dtype), "right")
+    wanted = np.array(sessions, dtype="datetime64[D]").astype(days.dtype)
+    starts, ends = np.searchsorted(days, wanted, "left"), np.searchsorted(days, wanted, "right")
     (settings.landing_dir() / dataset).mkdir(parents=True, exist_ok=True)
 
     def write_day(day: dt.date, start: int, end: int) -> None:
