@@ -31,13 +31,15 @@ $(BIN)/python:
 $(UV): $(BIN)/python
 	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
 
+# --compile-bytecode: uv skips it by default, and where PYTHONDONTWRITEBYTECODE is set (as here) every
+# process would recompile Airflow and Great Expectations from source on import: seconds per task and test.
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml | $(UV)
-	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet -r requirements.txt -c constraints.txt
-	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --no-deps -e .
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --compile-bytecode -r requirements.txt -c constraints.txt
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --compile-bytecode --no-deps -e .
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet -r requirements-dev.txt -c constraints.txt
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --compile-bytecode -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -79,7 +81,7 @@ test: $(VENV)/.installed-dev
 
 # The SQL shell: harlequin on the same DuckDB as the project (2.x files are unreadable to DuckDB 1.x tools).
 $(VENV)/.installed-sql: $(VENV)/.installed requirements-sql.txt
-	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet -r requirements-sql.txt -c constraints.txt
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --compile-bytecode -r requirements-sql.txt -c constraints.txt
 	touch $@
 
 ## sql: an interactive SQL session (harlequin, read-only) on the analyst snapshot; safe while runs write
