@@ -11,6 +11,7 @@ import html
 import json
 from functools import cache
 
+import numpy as np
 import pandas as pd
 
 from hk_market.sources.short_selling import ALL_DESIGNATED, MONTHS, NON_DESIGNATED
@@ -62,39 +63,64 @@ def render_short_selling_report(trade_date: dt.date, rows: pd.DataFrame, names: 
     Designated Securities" totals and an empty non-designated block. The "(A)"/"(B)" ETP split and
     total market turnover, which the sample does not know, are left out; parse() does not read them.
     """
+    return render_short_selling_reports([trade_date], rows.assign(trade_date=pd.Timestamp(trade_date)), names)[0]
+
+
+def render_short_selling_reports(sessions: list[dt.date], rows: pd.DataFrame, names: dict[str, str]) -> list[str]:
+    """render_short_selling_report() for each of the sessions (in order), of rows that also have trade_date.
+
+    The rows of all sessions are sorted and converted once, so a backfill chunk's hundreds of pages cost
+    little more than their lines.
+    """
     unknown = set(rows["board"]) - set(BOARD_TITLES)
     if unknown:
         raise ValueError(f"unknown boards {sorted(unknown)}: expected {sorted(BOARD_TITLES)}")
     missing = set(rows["stock_code"]) - set(names)
     if missing:
         raise ValueError(f"no names for stock codes {sorted(missing)[:10]}")
-    sections = [
-        _short_selling_section(title, trade_date, rows[rows["board"] == board], names)
-        for board, title in BOARD_TITLES.items()
+    days = np.array(sessions, dtype="datetime64[D]")
+    day = np.searchsorted(days, rows["trade_date"].to_numpy().astype("datetime64[D]"))
+    if (day >= len(days)).any() or (days[np.minimum(day, len(days) - 1)] != rows["trade_date"].to_numpy()).any():
+        raise ValueError("rows for a trading date that is not one of the sessions")
+    board = rows["board"].map({name: rank for rank, name in enumerate(BOARD_TITLES)}).to_numpy()
+    code = rows["stock_code"].astype("int64").to_numpy()  # five digits: numeric order is HKEX's order
+    order = np.lexsort((code, board, day))
+    group = (day * len(BOARD_TITLES) + board)[order]  # one group per session and board, in page order
+    bounds = np.searchsorted(group, np.arange(len(days) * len(BOARD_TITLES) + 1)).tolist()
+    codes = rows["stock_code"].to_numpy(dtype=object)[order].tolist()
+    shares = rows["short_shares"].to_numpy().astype("int64")[order].tolist()
+    turnover = rows["short_turnover_hkd"].round().to_numpy().astype("int64")[order].tolist()
+    lines = [
+        f"{_row_prefix(stock, names[stock])}{row_shares:>11,} {row_turnover:>14,}"
+        for stock, row_shares, row_turnover in zip(codes, shares, turnover, strict=True)
     ]
-    blocks = (f"<pre><font size='1'>\n{section}</font></pre>" for section in sections)
-    return PAGE.format(sections="\n".join(blocks))
+
+    def section(number: int, title: str, trade_date: dt.date) -> str:
+        start, end = bounds[number], bounds[number + 1]
+        totals = _short_selling_totals(end - start, sum(shares[start:end]), sum(turnover[start:end]))
+        return "\n".join([*_short_selling_heading(title, trade_date), *lines[start:end], *totals]) + "\n"
+
+    pages = []
+    for position, trade_date in enumerate(sessions):
+        sections = (
+            section(position * len(BOARD_TITLES) + rank, title, trade_date)
+            for rank, title in enumerate(BOARD_TITLES.values())
+        )
+        blocks = (f"<pre><font size='1'>\n{text}</font></pre>" for text in sections)
+        pages.append(PAGE.format(sections="\n".join(blocks)))
+    return pages
 
 
-def _short_selling_section(title: str, trade_date: dt.date, rows: pd.DataFrame, names: dict[str, str]) -> str:
-    rows = rows.sort_values("stock_code")
-    shares = rows["short_shares"].astype("int64").tolist()
-    turnover = rows["short_turnover_hkd"].round().astype("int64").tolist()
+def _short_selling_heading(title: str, trade_date: dt.date) -> list[str]:
     weekday = WEEKDAYS[trade_date.weekday()]
     date = f"{trade_date.day:02d} {MONTHS[trade_date.month - 1]} {trade_date.year} ({weekday})"
-    lines = [
+    return [
         f"Short Selling Turnover ({title}) up to day close today",
         f"{'':14}SHORTSELL REPORT   TRADING DATE : {date}",
         "",
         f"{'':46}Turnover",
         f"{'':6}CODE   NAME OF STOCK               (SH)            ($)",
-        *(
-            f"{_row_prefix(code, names[code])}{row_shares:>11,} {row_turnover:>14,}"
-            for code, row_shares, row_turnover in zip(rows["stock_code"].tolist(), shares, turnover, strict=True)
-        ),
-        *_short_selling_totals(len(shares), sum(shares), sum(turnover)),
     ]
-    return "\n".join(lines) + "\n"
 
 
 @cache

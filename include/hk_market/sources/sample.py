@@ -35,11 +35,7 @@ def fetch_short_selling(sessions: list[dt.date], full_market: bool = False) -> l
     universe = market.universe(full_market)
     rows = short_selling(market.daily_bars(sessions, full_market), sessions, full_market)
     names = dict(zip(universe["stock_code"], universe["name"], strict=True))
-    days = rows["trade_date"].to_numpy()
-    bounds = np.searchsorted(days, np.array(sessions, dtype="datetime64[D]").astype(days.dtype))
-    ends = [*bounds[1:], len(rows)]
-    return [hkex_formats.render_short_selling_report(day, rows.iloc[start:end], names)
-            for day, start, end in zip(sessions, bounds, ends, strict=True)]
+    return hkex_formats.render_short_selling_reports(sessions, rows, names)
 
 
 def fetch_southbound(sessions: list[dt.date]) -> list[str]:
