@@ -89,10 +89,10 @@ def hk_market_daily():
     @task(pool=WRITER_POOL, retries=0)
     def validate(dataset: str, sessions: list[str], run_id=None) -> dict:
         from hk_market import pipeline
-        from hk_market.dag_defaults import use_airflow_warehouse
+        from hk_market.dag_defaults import airflow_source, use_airflow_warehouse
 
         use_airflow_warehouse()
-        return pipeline.validate(dataset, session_days(sessions), run_id)
+        return pipeline.validate(dataset, session_days(sessions), run_id, source=airflow_source())
 
     @task(pool=WRITER_POOL)
     def load(sessions: list[str], run_id=None) -> dict:

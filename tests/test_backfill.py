@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from hk_market import backfill
+from hk_market import backfill, landing, pipeline
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -59,3 +59,17 @@ def test_backfilling_2024_to_the_wrap_day_gives_a_complete_ytd_near_630_billion(
     after = marts(scratch_warehouse)
     for name, frame in before.items():
         pd.testing.assert_frame_equal(frame, after[name], check_exact=True, obj=name)
+
+
+def test_a_backfill_never_reuses_files_that_another_source_landed(scratch_warehouse, monkeypatch):
+    sessions = backfill.check_range("2024-11-13", "2024-11-14", today=TODAY)
+    backfill.extract_chunk(sessions, ("prices",), source="sample")
+    assert backfill.extract_chunk(sessions, ("prices",), source="sample") == {"prices": None}  # reused
+    fetched = []
+    monkeypatch.setattr(pipeline, "extract", lambda dataset, chunk, source: fetched.append(source) or len(chunk))
+    assert backfill.extract_chunk(sessions, ("prices",), source="live") == {"prices": 2}
+    monkeypatch.setenv("HK_MARKET_SAMPLE_UNIVERSE", "full")  # the full-market sample lands apart too
+    assert backfill.extract_chunk(sessions, ("prices",), source="sample") == {"prices": 2}
+    assert fetched == ["live", "sample"]
+    with pytest.raises(FileNotFoundError, match="prices: nothing landed from live for 2024-11-13, 2024-11-14"):
+        landing.read("prices", sessions, "live")

@@ -59,7 +59,7 @@ def extract_chunk(chunk: list[dt.date], datasets: tuple[str, ...], refetch: bool
     """Extract each dataset for the chunk in one batch; None for a dataset whose landed files are reused."""
     rows = {}
     for dataset in datasets:
-        if not refetch and len(landing.landed(dataset, chunk)) == len(chunk):
+        if not refetch and len(landing.landed(dataset, chunk, source)) == len(chunk):
             rows[dataset] = None
         else:
             rows[dataset] = pipeline.extract(dataset, chunk, source)
@@ -69,9 +69,10 @@ def extract_chunk(chunk: list[dt.date], datasets: tuple[str, ...], refetch: bool
 def load_chunk(chunk: list[dt.date], datasets: tuple[str, ...], run_id: str, source: str | None = None
                ) -> dict[str, int]:
     """Validate the chunk's landed rows per dataset, then load them all in one transaction."""
-    frames = {dataset: landing.read(dataset, chunk) for dataset in datasets}
+    frames = {dataset: landing.read(dataset, chunk, source) for dataset in datasets}
     for dataset in datasets:
-        pipeline.validate(dataset, chunk, run_id, frame=frames[dataset], prices=frames.get("prices"), data_docs=False)
+        pipeline.validate(dataset, chunk, run_id, frame=frames[dataset], prices=frames.get("prices"), data_docs=False,
+                          source=source)
     return pipeline.load(chunk, run_id, settings.source_name(source), datasets, frames)
 
 

@@ -1,4 +1,8 @@
-"""The landing zone: one Parquet file per dataset and session, each written atomically."""
+"""The landing zone: one Parquet file per source, dataset and session, each written atomically.
+
+Files are kept apart per source (and per sample universe), so a run never reuses or loads rows that
+another source landed.
+"""
 
 import datetime as dt
 import os
@@ -14,22 +18,28 @@ import pyarrow.parquet as pq
 from hk_market import settings
 
 
-def path(dataset: str, day: dt.date) -> Path:
-    """landing/<dataset>/trade_date=YYYY-MM-DD.parquet"""
-    return settings.landing_dir() / dataset / f"trade_date={day.isoformat()}.parquet"
+def zone(source: str | None = None) -> Path:
+    """landing/<source>/: `live`, `sample`, or `sample-full` for the full-market sample universe."""
+    name = settings.source_name(source)
+    return settings.landing_dir() / (f"{name}-full" if name == "sample" and settings.sample_full_market() else name)
 
 
-def write(dataset: str, frame: pd.DataFrame, sessions: list[dt.date]) -> None:
+def path(dataset: str, day: dt.date, source: str | None = None) -> Path:
+    """landing/<source>/<dataset>/trade_date=YYYY-MM-DD.parquet"""
+    return zone(source) / dataset / f"trade_date={day.isoformat()}.parquet"
+
+
+def write(dataset: str, frame: pd.DataFrame, sessions: list[dt.date], source: str | None = None) -> None:
     """Write each session's rows (possibly none) to its own file, replacing any earlier one."""
     frame = frame.sort_values("trade_date", kind="stable") if not frame["trade_date"].is_monotonic_increasing else frame
     table = pa.Table.from_pandas(frame, preserve_index=False)
     days = frame["trade_date"].to_numpy()
     wanted = np.array(sessions, dtype="datetime64[D]").astype(days.dtype)
     starts, ends = np.searchsorted(days, wanted, "left"), np.searchsorted(days, wanted, "right")
-    (settings.landing_dir() / dataset).mkdir(parents=True, exist_ok=True)
+    (zone(source) / dataset).mkdir(parents=True, exist_ok=True)
 
     def write_day(day: dt.date, start: int, end: int) -> None:
-        target = path(dataset, day)
+        target = path(dataset, day, source)
         partial = target.with_suffix(".partial")
         pq.write_table(table.slice(start, end - start), partial)
         os.replace(partial, target)
@@ -38,17 +48,19 @@ def write(dataset: str, frame: pd.DataFrame, sessions: list[dt.date]) -> None:
         list(pool.map(write_day, sessions, starts, ends))
 
 
-def landed(dataset: str, sessions: list[dt.date]) -> list[dt.date]:
-    """The sessions that have a landed file."""
-    return [day for day in sessions if path(dataset, day).exists()]
+def landed(dataset: str, sessions: list[dt.date], source: str | None = None) -> list[dt.date]:
+    """The sessions that have a file landed from the source."""
+    return [day for day in sessions if path(dataset, day, source).exists()]
 
 
-def read(dataset: str, sessions: list[dt.date]) -> pd.DataFrame:
-    """The landed rows for the sessions; an error names any session that was never extracted."""
-    missing = sorted(set(sessions) - set(landed(dataset, sessions)))
+def read(dataset: str, sessions: list[dt.date], source: str | None = None) -> pd.DataFrame:
+    """The rows landed from the source for the sessions; an error names any session never extracted from it."""
+    missing = sorted(set(sessions) - set(landed(dataset, sessions, source)))
     if missing:
         shown = ", ".join(day.isoformat() for day in missing[:5]) + (" …" if len(missing) > 5 else "")
-        raise FileNotFoundError(f"{dataset}: nothing landed for {shown}; run its extract first")
-    table = pyarrow.dataset.dataset([str(path(dataset, day)) for day in sessions], format="parquet").to_table()
+        raise FileNotFoundError(f"{dataset}: nothing landed from {zone(source).name} for {shown}; "
+                                "run its extract first")
+    files = [str(path(dataset, day, source)) for day in sessions]
+    table = pyarrow.dataset.dataset(files, format="parquet").to_table()
     frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
     return frame.astype({"trade_date": "datetime64[s]"})

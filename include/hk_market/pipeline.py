@@ -55,22 +55,22 @@ def extract(dataset: str, sessions: list[dt.date], source: str | None = None) ->
     except ValueError as error:  # unreadable or wrong input: name the dataset and the days
         cause = str(error).removeprefix(f"{dataset}: ")
         raise SourceDataError(f"{dataset} {quality.describe_days(sessions)}: {cause}") from error
-    landing.write(dataset, frame, sessions)
+    landing.write(dataset, frame, sessions, source)
     log.info("%s: landed %d rows for %s..%s", dataset, len(frame), sessions[0], sessions[-1])
     return len(frame)
 
 
 def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataFrame | None = None,
-             prices: pd.DataFrame | None = None, data_docs: bool = True) -> dict:
-    """Validate the landed rows (or the given frame of them); record outcomes and quarantine failing rows;
-    raise if any critical expectation failed. Short selling is checked against the sessions' prices
+             prices: pd.DataFrame | None = None, data_docs: bool = True, source: str | None = None) -> dict:
+    """Validate the rows landed from the source (or the given frame of them); record outcomes and quarantine
+    failing rows; raise if any critical expectation failed. Short selling is checked against the sessions' prices
     (given, or read from landing where landed). A Data Docs page is rendered when data_docs is set or
     the validation failed (bulk backfills render only their failures)."""
-    frame = landing.read(dataset, sessions) if frame is None else frame
+    frame = landing.read(dataset, sessions, source) if frame is None else frame
     expected = calendar.southbound_sessions(min(sessions), max(sessions)) if dataset == "southbound" else None
     if dataset == "short_selling" and prices is None:
-        priced = landing.landed("prices", sessions)
-        prices = landing.read("prices", priced) if priced else None
+        priced = landing.landed("prices", sessions, source)
+        prices = landing.read("prices", priced, source) if priced else None
     report = quality.validate(dataset, frame, sessions, expected_sessions=expected,
                               universe_size=len(reference.securities()),
                               prices=prices if dataset == "short_selling" else None)
@@ -86,10 +86,10 @@ def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataF
 
 def load(sessions: list[dt.date], run_id: str, source: str | None = None, datasets: tuple[str, ...] = DATASETS,
          frames: dict[str, pd.DataFrame] | None = None) -> dict[str, int]:
-    """Load reference data and the datasets' landed rows (or the given frames) for the sessions in one
-    transaction: each table's sessions are deleted and its rows inserted in one set-based statement."""
-    source = source or "sample"
-    frames = frames or {dataset: landing.read(dataset, sessions) for dataset in datasets}
+    """Load reference data and the datasets' rows landed from the source (or the given frames) for the sessions
+    in one transaction: each table's sessions are deleted and its rows inserted in one set-based statement."""
+    source = settings.source_name(source)
+    frames = frames or {dataset: landing.read(dataset, sessions, source) for dataset in datasets}
     with warehouse.connect() as con:
         warehouse.ensure_schema(con)
         with warehouse.transaction(con):
