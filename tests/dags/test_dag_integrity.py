@@ -11,7 +11,7 @@ from .conftest import PROJECT
 HEAVY = ("pandas", "numpy", "duckdb", "great_expectations", "yfinance", "exchange_calendars", "pyarrow")
 
 
-@pytest.mark.parametrize("dag_file", ["hk_market_daily.py", "hk_market_reference.py"])
+@pytest.mark.parametrize("dag_file", ["hk_market_daily.py", "hk_market_backfill.py", "hk_market_reference.py"])
 def test_dag_file_imports_nothing_heavy_at_parse_time(dag_file):
     check = (
         f"import runpy, sys; runpy.run_path('dags/{dag_file}'); "

@@ -54,6 +54,17 @@ def test_change_pct_after_a_holiday_is_against_the_session_before_it(run_daily, 
     for code, prev_close, close_before, change_pct, expected_pct in rows:
         assert prev_close == close_before, code
         assert change_pct == pytest.approx(expected_pct), code
+    indices = query(warehouse, """
+        select after.index_code, after.change_pct, 100 * (after.close / before.close - 1),
+               after.short_sell_ratio_change_pp, after.short_sell_ratio_pct - before.short_sell_ratio_pct
+        from marts.market_summary as after
+        join marts.market_summary as before
+            on before.index_code = after.index_code and before.trade_date = date '2024-09-30'
+        where after.trade_date = date '2024-10-02'""")
+    assert sorted(code for code, *_ in indices) == ["HSCEI", "HSI", "HSTECH"]
+    for code, change_pct, expected_pct, change_pp, expected_pp in indices:
+        assert change_pct == pytest.approx(expected_pct), code
+        assert change_pp is not None and change_pp == pytest.approx(expected_pp), code
 
 
 def test_a_failing_validation_fails_the_run_and_keeps_the_day_out_of_core_and_marts(
