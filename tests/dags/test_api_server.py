@@ -1,4 +1,5 @@
-"""What an operator sees through Airflow's REST API: the project's DAGs, parsed without errors, and the pool.
+"""What an operator sees through Airflow's REST API: the project's DAGs, parsed without errors, the pool, and a
+manual trigger of the daily DAG.
 
 Starts a real `airflow api-server` on a free loopback port against the test AIRFLOW_HOME (DAGs put in
 the metadata database by `airflow dags reserialize`), logs in through the simple auth manager, and
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,8 @@ import requests
 
 STARTUP_SECONDS = 60
 REQUEST_SECONDS = 10
+TRIGGER_DATE = "2024-06-28T09:30:00Z"  # 17:30 Hong Kong time, the daily slot of a day no other test runs
+TRIGGER_RUN_ID = "api_server_test__2024-06-28"
 
 
 @pytest.fixture(scope="module")
@@ -83,14 +87,16 @@ def stop(server: subprocess.Popen) -> None:
             continue
 
 
-def test_the_daily_dag_is_listed_with_its_owner_and_tags(api):
+@pytest.mark.parametrize(("dag_id", "tag"), [("hk_market_daily", "daily"), ("hk_market_backfill", "backfill"),
+                                           ("hk_market_reference", "reference")])
+def test_each_dag_is_listed_with_its_owner_and_tags(api, dag_id, tag):
     base_url, session = api
     response = session.get(f"{base_url}/api/v2/dags", params={"dag_id_pattern": "hk_market"}, timeout=REQUEST_SECONDS)
     response.raise_for_status()
     dags = {dag["dag_id"]: dag for dag in response.json()["dags"]}
-    daily = dags["hk_market_daily"]
-    assert daily["owners"] == ["hk-market"]
-    assert {"hk-market", "daily"} <= {tag["name"] for tag in daily["tags"]}
+    assert dag_id in dags, sorted(dags)
+    assert dags[dag_id]["owners"] == ["hk-market"]
+    assert {"hk-market", tag} <= {label["name"] for label in dags[dag_id]["tags"]}
 
 
 def test_no_dag_file_has_import_errors(api):
@@ -110,3 +116,26 @@ def test_the_duckdb_writer_pool_has_one_slot(api):
 def test_the_api_refuses_a_request_without_a_token(api):
     base_url, _ = api
     assert requests.get(f"{base_url}/api/v2/dags", timeout=REQUEST_SECONDS).status_code in (401, 403)
+
+
+def test_the_daily_dag_can_be_unpaused_and_triggered_with_an_empty_conf(api):
+    """As from the UI: unpause, trigger for 17:30 HKT; with no scheduler the run stays queued. Leaves no trace."""
+    base_url, session = api
+    dag_url = f"{base_url}/api/v2/dags/hk_market_daily"
+    was_paused = session.get(dag_url, timeout=REQUEST_SECONDS).json()["is_paused"]
+    try:
+        unpause = session.patch(dag_url, json={"is_paused": False}, timeout=REQUEST_SECONDS)
+        unpause.raise_for_status()
+        assert unpause.json()["is_paused"] is False
+        trigger = session.post(f"{dag_url}/dagRuns", timeout=REQUEST_SECONDS,
+                               json={"dag_run_id": TRIGGER_RUN_ID, "logical_date": TRIGGER_DATE, "conf": {}})
+        assert trigger.status_code in (200, 201), trigger.text
+        response = session.get(f"{dag_url}/dagRuns/{TRIGGER_RUN_ID}", timeout=REQUEST_SECONDS)
+        response.raise_for_status()
+        run = response.json()
+        assert (run["state"], run["run_type"], run["conf"]) == ("queued", "manual", {})
+        assert datetime.fromisoformat(run["logical_date"]) == datetime(2024, 6, 28, 9, 30, tzinfo=UTC)
+    finally:
+        session.delete(f"{dag_url}/dagRuns/{TRIGGER_RUN_ID}", timeout=REQUEST_SECONDS)
+        session.patch(dag_url, json={"is_paused": was_paused}, timeout=REQUEST_SECONDS).raise_for_status()
+
