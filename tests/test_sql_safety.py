@@ -98,14 +98,16 @@ def test_a_name_outside_its_allow_list_is_refused_before_any_sql_runs(con, refus
     assert con.execute("select count(*) from duckdb_tables() where schema_name = 'raw'").fetchone() == (3,)
 
 
-def test_hostile_run_ids_and_source_names_are_stored_as_data(scratch_warehouse):
+def test_hostile_run_ids_are_stored_as_data_and_hostile_source_names_refused(scratch_warehouse):
     for dataset in DATASETS:
         pipeline.extract(dataset, [DAY])
 
-    pipeline.load([DAY], HOSTILE, HOSTILE)
+    with pytest.raises(ValueError, match="unknown source"):
+        pipeline.load([DAY], "run", HOSTILE)
+    pipeline.load([DAY], HOSTILE, "sample")
 
     with duckdb.connect(str(scratch_warehouse), read_only=True) as con:
-        assert con.execute("select distinct run_id, source from raw.prices").fetchall() == [(HOSTILE, HOSTILE)]
+        assert con.execute("select distinct run_id, source from raw.prices").fetchall() == [(HOSTILE, "sample")]
         assert con.execute("select count(distinct dataset) from audit.runs where run_id = $run", {"run": HOSTILE}
                            ).fetchone() == (len(DATASETS),)
 
