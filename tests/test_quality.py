@@ -47,7 +47,8 @@ def short_selling_frame(stocks: int = 10) -> pd.DataFrame:
 
 def southbound_frame(channels: tuple[str, ...] = ("SSE", "SZSE")) -> pd.DataFrame:
     return pd.DataFrame(
-        {"trade_date": pd.Timestamp(DAY), "channel": list(channels), "buy_hkd": 4.0e10, "sell_hkd": 3.5e10}
+        {"trade_date": pd.Timestamp(DAY), "channel": list(channels), "buy_hkd": 4.0e10, "sell_hkd": 3.5e10,
+         "total_turnover_hkd": 7.5e10}
     ).astype(southbound.LANDING_SCHEMA)
 
 
@@ -182,6 +183,11 @@ CRITICAL_BREAKS = {
         "southbound",
         lambda: edited(southbound_frame(), 1, sell_hkd=-1.0),
         "expect_column_values_to_be_between(sell_hkd)",
+    ),
+    "total turnover not buy + sell, so net buy is not buy - sell": (
+        "southbound",
+        lambda: edited(southbound_frame(), 0, total_turnover_hkd=7.6e10),
+        "expect_column_values_to_be_between(total_minus_buy_and_sell_hkd)",
     ),
     "one channel only": (
         "southbound",

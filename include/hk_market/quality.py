@@ -113,6 +113,11 @@ def _max_turnover(landing: pd.DataFrame, prices: pd.DataFrame | None) -> dict[st
     return {"max_turnover_hkd": matched.set_axis(landing.index)}
 
 
+def _unbalanced_turnover(landing: pd.DataFrame, _prices: pd.DataFrame | None) -> dict[str, pd.Series]:
+    """HKEX's Total Turnover less Buy + Sell: zero, to the printed rounding, when the file agrees with itself."""
+    return {"total_minus_buy_and_sell_hkd": landing["total_turnover_hkd"] - (landing["buy_hkd"] + landing["sell_hkd"])}
+
+
 def _at_least_zero(*columns: str) -> tuple[Rule, ...]:
     return tuple(critical("ExpectColumnValuesToBeBetween", column=column, min_value=0) for column in columns)
 
@@ -182,13 +187,21 @@ DATASETS: dict[str, DatasetRules] = {
     "southbound": DatasetRules(
         landing_schema=southbound.LANDING_SCHEMA,
         key=("trade_date", "channel"),
-        required=("trade_date", "channel", "buy_hkd", "sell_hkd"),
+        required=("trade_date", "channel", "buy_hkd", "sell_hkd", "total_turnover_hkd"),
         min_rows_per_session=2,  # with one row per channel and two channels: exactly 2
         universe_share=None,
         rules=(
             critical("ExpectColumnValuesToBeInSet", column="channel", value_set=["SSE", "SZSE"]),
             *_at_least_zero("buy_hkd", "sell_hkd"),
+            # Total = Buy + Sell (each printed to HK$0.01 million), or net buy = Buy - Sell cannot be trusted.
+            critical(
+                "ExpectColumnValuesToBeBetween",
+                column="total_minus_buy_and_sell_hkd",
+                min_value=-southbound.PRINTED_UNIT_HKD,
+                max_value=southbound.PRINTED_UNIT_HKD,
+            ),
         ),
+        derived_columns=_unbalanced_turnover,
     ),
 }
 

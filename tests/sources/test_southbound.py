@@ -22,8 +22,8 @@ def trading_day() -> str:
     return _file("data_tab_daily_20241114e.js")
 
 
-def _frame(rows: list[tuple[str, str, float, float]]) -> pd.DataFrame:
-    records = [(pd.Timestamp(day), channel, buy, sell) for day, channel, buy, sell in rows]
+def _frame(rows: list[tuple[str, str, float, float, float]]) -> pd.DataFrame:
+    records = [(pd.Timestamp(day), channel, *amounts) for day, channel, *amounts in rows]
     return pd.DataFrame(records, columns=list(LANDING_SCHEMA)).astype(LANDING_SCHEMA)
 
 
@@ -35,10 +35,10 @@ def _tab_data(markets: list[dict]) -> str:
     return f"tabData = {json.dumps(markets)};"
 
 
-def test_a_trading_day_parses_to_southbound_buy_and_sell_in_hkd(trading_day):
+def test_a_trading_day_parses_to_southbound_buy_sell_and_total_in_hkd(trading_day):
     expected = _frame([
-        ("2024-11-14", "SSE", 36_512_370_000.0, 24_103_520_000.0),
-        ("2024-11-14", "SZSE", 24_876_440_000.0, 17_625_290_000.0),
+        ("2024-11-14", "SSE", 36_512_370_000.0, 24_103_520_000.0, 60_615_890_000.0),
+        ("2024-11-14", "SZSE", 24_876_440_000.0, 17_625_290_000.0, 42_501_730_000.0),
     ])
     pd.testing.assert_frame_equal(parse(trading_day), expected)
 
@@ -114,8 +114,8 @@ def test_parse_many_concatenates_files_and_skips_non_trading_days(trading_day):
 def test_a_rendered_file_parses_back_to_flows_rounded_to_ten_thousand_hkd():
     flows = {"SSE": (36_512_374_321.0, 24_103_515_000.0), "SZSE": (24_876_440_000.0, 5_004.0)}
     expected = _frame([
-        ("2024-11-14", "SSE", 36_512_370_000.0, 24_103_520_000.0),
-        ("2024-11-14", "SZSE", 24_876_440_000.0, 10_000.0),
+        ("2024-11-14", "SSE", 36_512_370_000.0, 24_103_520_000.0, 60_615_890_000.0),
+        ("2024-11-14", "SZSE", 24_876_440_000.0, 10_000.0, 24_876_450_000.0),
     ])
     pd.testing.assert_frame_equal(parse(render_stock_connect_js(dt.date(2024, 11, 14), flows)), expected)
 

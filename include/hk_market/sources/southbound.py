@@ -12,6 +12,7 @@ LANDING_SCHEMA = {
     "channel": "string",             # 'SSE' (Shanghai-HK) or 'SZSE' (Shenzhen-HK) southbound
     "buy_hkd": "float64",
     "sell_hkd": "float64",
+    "total_turnover_hkd": "float64",  # HKEX's own Total: validation checks it is buy + sell, so net = buy - sell holds
 }
 
 SOUTHBOUND_CHANNELS = {"SSE Southbound": "SSE", "SZSE Southbound": "SZSE"}
@@ -25,13 +26,14 @@ def parse(raw: str) -> pd.DataFrame:
 
     The file is `tabData = [...]`, one element per market with "date", "market", "tradingDay" and
     "content", whose first table is the summary: labels in schema[0], one tr per label with its value
-    in td[0][0], in HK$ million with thousands separators. Buy and Sell Turnover are looked up by
-    label and converted to HKD. Northbound markets are ignored; a southbound market with tradingDay 0
-    gives no row, so a day without southbound trading gives an empty frame.
+    in td[0][0], in HK$ million with thousands separators. Buy, Sell and Total Turnover are looked up
+    by label and converted to HKD; whether Total is Buy + Sell is left to validation, which records and
+    quarantines a file that disagrees with itself. Northbound markets are ignored; a southbound market
+    with tradingDay 0 gives no row, so a day without southbound trading gives an empty frame.
 
     Raises ValueError for a file that is not a complete `tabData = [...]` (an HTML error page,
-    truncated JSON), a missing southbound market, field, summary table or label, a value that is
-    not a number, or a Total Turnover that is not Buy + Sell (to the printed HK$0.01 million).
+    truncated JSON), a missing southbound market, field, summary table or label, or a value that is
+    not a number.
     """
     return _landing_frame(_southbound_rows(raw))
 
@@ -85,13 +87,9 @@ def _field(market: dict, key: str):
 def _channel_row(market: dict) -> dict:
     name = market["market"]
     summary = _summary(market)
-    buy, sell = _hkd(summary, "Buy Turnover", name), _hkd(summary, "Sell Turnover", name)
-    total = _hkd(summary, "Total Turnover", name)
-    if abs(total - (buy + sell)) > PRINTED_UNIT_HKD:
-        raise ValueError(f"{name} Total Turnover {total:,.0f} HKD is not Buy {buy:,.0f} + Sell {sell:,.0f}: "
-                         "its net buy (Buy - Sell) cannot be trusted")
-    return {"trade_date": _field(market, "date"), "channel": SOUTHBOUND_CHANNELS[name], "buy_hkd": buy,
-            "sell_hkd": sell}
+    return {"trade_date": _field(market, "date"), "channel": SOUTHBOUND_CHANNELS[name],
+            "buy_hkd": _hkd(summary, "Buy Turnover", name), "sell_hkd": _hkd(summary, "Sell Turnover", name),
+            "total_turnover_hkd": _hkd(summary, "Total Turnover", name)}
 
 
 def _summary(market: dict) -> dict[str, str]:

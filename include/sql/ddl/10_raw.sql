@@ -28,7 +28,10 @@ create table if not exists raw.southbound (
     channel varchar not null,
     buy_hkd double,
     sell_hkd double,
+    total_turnover_hkd double,
     source varchar not null,
     run_id varchar not null,
     loaded_at timestamp not null
 );
+-- Warehouses created before HKEX's Total Turnover was landed.
+alter table raw.southbound add column if not exists total_turnover_hkd double;
