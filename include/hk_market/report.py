@@ -14,6 +14,7 @@ from hk_market import warehouse
 HISTORY_SESSIONS = 20
 INDEX_ORDER = "index_code <> 'HSI', index_code <> 'HSCEI', index_code"  # HSI, HSCEI, HSTECH
 GROUP_MARTS = {"theme": "marts.theme_daily", "sector": "marts.sector_daily"}
+LEADERS = 5  # members the wrap names for a group: every member of a five-stock theme
 
 
 @dataclass(frozen=True)
@@ -37,19 +38,39 @@ def _dicts(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]
 
 
 def _group_moves(con: duckdb.DuckDBPyConnection, kind: str, day: dt.date) -> list[dict]:
-    """A theme's or sector's day, best first, with the names of its best and worst members."""
+    """A theme's or sector's day, best first, with the names of its best and worst members and its leaders:
+    up to LEADERS members that moved its way (either way for a flat group), largest move first."""
     return _dicts(con, f"""
-        select g.{kind} as name, g.securities, g.advancers, g.decliners, g.avg_change_pct, g.median_change_pct,
+        with groups as (
+            select * rename ({kind} as name) from {GROUP_MARTS[kind]} where trade_date = $day
+        ),
+
+        -- "Its way" is judged as printed, to 0.01%, so a flat group's leaders are its biggest moves either way.
+        leaders as (
+            select
+                g.name,
+                list(struct_pack(s.stock_code, s.name, s.change_pct)
+                     order by abs(s.change_pct) desc, s.stock_code)[:$leaders] as leaders
+            from groups as g
+            join core.security_groups as m on m.group_type = $kind and m.group_name = g.name
+            join marts.security_daily as s on s.trade_date = g.trade_date and s.stock_code = m.stock_code
+            where sign(round(s.change_pct, 2)) <> 0
+                and sign(round(g.avg_change_pct, 2)) in (0, sign(round(s.change_pct, 2)))
+            group by g.name
+        )
+
+        select g.name, g.securities, g.advancers, g.decliners, g.avg_change_pct, g.median_change_pct,
                g.turnover_hkd, g.short_sell_ratio_pct,
                g.best_stock_code, best.name as best_name, g.best_change_pct,
-               g.worst_stock_code, worst.name as worst_name, g.worst_change_pct
-        from {GROUP_MARTS[kind]} as g
+               g.worst_stock_code, worst.name as worst_name, g.worst_change_pct,
+               coalesce(l.leaders, []) as leaders
+        from groups as g
+        left join leaders as l using (name)
         left join marts.security_daily as best
             on best.trade_date = g.trade_date and best.stock_code = g.best_stock_code
         left join marts.security_daily as worst
             on worst.trade_date = g.trade_date and worst.stock_code = g.worst_stock_code
-        where g.trade_date = $day
-        order by g.avg_change_pct desc, name""", {"day": day})
+        order by g.avg_change_pct desc, g.name""", {"day": day, "kind": kind, "leaders": LEADERS})
 
 
 def _index_history(con: duckdb.DuckDBPyConnection, day: dt.date) -> dict[str, list[tuple[dt.date, float]]]:
