@@ -1,12 +1,14 @@
 """Bulk backfills through the library: parameters checked first, YTD right, re-runs change nothing."""
 
 import datetime as dt
+import shutil
 
 import duckdb
 import pandas as pd
 import pytest
 
 from hk_market import backfill, landing, pipeline
+from hk_market.sources.errors import SourceDataError
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -73,3 +75,19 @@ def test_a_backfill_never_reuses_files_that_another_source_landed(scratch_wareho
     assert fetched == ["live", "sample"]
     with pytest.raises(FileNotFoundError, match="prices: nothing landed from live for 2024-11-13, 2024-11-14"):
         landing.read("prices", sessions, "live")
+
+
+def test_a_short_selling_backfill_is_checked_against_the_loaded_prices_when_none_are_landed(scratch_warehouse):
+    backfill.run("2024-11-13", "2024-11-14", datasets=["prices"])
+    shutil.rmtree(landing.zone() / "prices")
+    backfill.run("2024-11-13", "2024-11-14", datasets=["short_selling"])
+    with duckdb.connect(str(scratch_warehouse), read_only=True) as con:
+        (checked,) = con.execute(
+            "select count(*) from audit.validation_results where dataset = 'short_selling' and success "
+            "and column_name = 'max_turnover_hkd, short_turnover_hkd'").fetchone()
+    assert checked == 1
+
+
+def test_a_short_selling_backfill_without_prices_fails_naming_the_sessions(scratch_warehouse):
+    with pytest.raises(SourceDataError, match="short_selling 2024-11-13 to 2024-11-14 .*: no prices landed or loaded"):
+        backfill.run("2024-11-13", "2024-11-14", datasets=["short_selling"])

@@ -64,13 +64,12 @@ def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataF
              prices: pd.DataFrame | None = None, data_docs: bool = True, source: str | None = None) -> dict:
     """Validate the rows landed from the source (or the given frame of them); record outcomes and quarantine
     failing rows; raise if any critical expectation failed. Short selling is checked against the sessions' prices
-    (given, or read from landing where landed). A Data Docs page is rendered when data_docs is set or
-    the validation failed (bulk backfills render only their failures)."""
+    (given, else landed, else loaded). A Data Docs page is rendered when data_docs is set or the validation
+    failed (bulk backfills render only their failures)."""
     frame = landing.read(dataset, sessions, source) if frame is None else frame
     expected = calendar.southbound_sessions(min(sessions), max(sessions)) if dataset == "southbound" else None
     if dataset == "short_selling" and prices is None:
-        priced = landing.landed("prices", sessions, source)
-        prices = landing.read("prices", priced, source) if priced else None
+        prices = _short_selling_prices(sessions, source)
     report = quality.validate(dataset, frame, sessions, expected_sessions=expected,
                               universe_size=len(reference.securities()),
                               prices=prices if dataset == "short_selling" else None)
@@ -82,6 +81,27 @@ def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataF
         quality.build_data_docs(report, run_id)
     quality.raise_for_failures(report)
     return {"rows": len(frame), "expectations": len(report.outcomes), "warnings": len(report.warnings)}
+
+
+def _short_selling_prices(sessions: list[dt.date], source: str | None) -> pd.DataFrame:
+    """The sessions' volume and high, which bound each stock's short turnover: landed from the source, else
+    loaded in the warehouse (a backfill of short selling alone). Without them the bound would pass unchecked,
+    so sessions with neither fail, named."""
+    priced = landing.landed("prices", sessions, source)
+    frames = [landing.read("prices", priced, source)[["trade_date", "stock_code", "volume", "high"]]] if priced else []
+    unpriced = sorted(set(sessions) - set(priced))
+    if unpriced:
+        with warehouse.connect() as con:
+            warehouse.ensure_schema(con)
+            loaded = con.execute(
+                "select trade_date::timestamp_s as trade_date, stock_code, volume, high from raw.prices "
+                "where list_contains($days, trade_date)", {"days": unpriced}).df()
+        absent = sorted(set(unpriced) - set(loaded["trade_date"].dt.date))
+        if absent:
+            raise SourceDataError(f"short_selling {quality.describe_days(absent)}: no prices landed or loaded "
+                                  "to check short turnover against; extract or backfill prices for it first")
+        frames.append(loaded)
+    return pd.concat(frames, ignore_index=True)
 
 
 def load(sessions: list[dt.date], run_id: str, source: str | None = None, datasets: tuple[str, ...] = DATASETS,
