@@ -23,14 +23,30 @@ DEFAULT_ARGS = {
     "execution_timeout": dt.timedelta(minutes=30),
     "on_failure_callback": log_task_failure,  # one summary line per failed task
 }
+
+
+class _RuleResolvedOnFailure(RetryRule):
+    """A RetryRule that imports its exception's module when a task fails, not when the DAG is parsed.
+
+    RetryRule imports it at once to warn about a typo; hk_market.sources would bring pandas into every
+    DAG parse. The DAG tests check that the rule matches.
+    """
+
+    def __post_init__(self) -> None:
+        pass
+
+
 # Upstreams fail transiently (timeouts, rate limits, a report not out yet): retry with exponential
-# backoff. Bad data (a ValueError: wrong day, truncated file, too few prices) fails at once.
+# backoff. No network (HostUnreachable, a SourceUnavailable, so its rule comes first) and bad data (a
+# ValueError: wrong day, truncated file, too few prices) fail at once.
 EXTRACT_RETRIES = {
     "retries": 3,
     "retry_delay": dt.timedelta(minutes=2),
     "retry_exponential_backoff": 2.0,
     "max_retry_delay": dt.timedelta(minutes=20),
     "retry_policy": ExceptionRetryPolicy(rules=[
+        _RuleResolvedOnFailure(exception="hk_market.sources.errors.HostUnreachable", action=RetryAction.FAIL,
+                               reason="no network: a retry minutes later will not reach the host"),
         RetryRule(exception="builtins.ValueError", action=RetryAction.FAIL, reason="bad data: a retry gets the same"),
     ]),
 }

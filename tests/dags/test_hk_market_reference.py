@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 from airflow.sdk import CronTriggerTimetable
 from airflow.sdk.definitions.retry_policy import RetryAction
+from yfinance.exceptions import YFRateLimitError
 
 from hk_market.dag_defaults import HK_TZ
 from hk_market.sources import live
-from hk_market.sources.errors import NotPublished, SourceDataError, SourceUnavailable
+from hk_market.sources.errors import HostUnreachable, NotPublished, SourceDataError, SourceUnavailable
 
 from .conftest import PROJECT, pointed_at, query
 
@@ -50,14 +51,25 @@ def test_only_the_task_that_writes_the_warehouse_takes_the_writer_pool(reference
     ("hk_market_daily", ["extract_prices", "extract_short_selling", "extract_southbound"]),
     ("hk_market_reference", ["extract_list_of_securities"]),
 ])
-def test_extracts_retry_what_may_pass_later_and_fail_bad_data_at_once(reference_dag, daily_dag, dag_id, task_ids):
+def test_extracts_retry_what_may_pass_later_and_fail_no_network_and_bad_data_at_once(
+    reference_dag, daily_dag, dag_id, task_ids
+):
     dag = {"hk_market_daily": daily_dag, "hk_market_reference": reference_dag}[dag_id]
     for task_id in task_ids:
         policy = dag.get_task(task_id).retry_policy
+        assert policy.evaluate(HostUnreachable("www.hkex.com.hk", "DNS"), 1, 4).action == RetryAction.FAIL
         assert policy.evaluate(SourceDataError("wrong day"), 1, 4).action == RetryAction.FAIL
         assert policy.evaluate(ValueError("truncated"), 1, 4).action == RetryAction.FAIL
-        for transient in (NotPublished("HTTP 404"), SourceUnavailable("HTTP 503"), TimeoutError()):
-            assert policy.evaluate(transient, 1, 4).action == RetryAction.DEFAULT
+        transient = (NotPublished("HTTP 404"), SourceUnavailable("HTTP 503"), YFRateLimitError(), TimeoutError())
+        for error in transient:
+            assert policy.evaluate(error, 1, 4).action == RetryAction.DEFAULT
+
+
+def test_no_network_fails_with_one_message_naming_the_host_and_how_to_run_offline():
+    message = str(HostUnreachable("www.hkex.com.hk", "Failed to resolve 'www.hkex.com.hk'"))
+    assert message.startswith("could not reach www.hkex.com.hk: Failed to resolve 'www.hkex.com.hk'. ")
+    assert "HK_MARKET_SOURCE=sample" in message
+    assert "airflow variables set hk_market_source sample" in message
 
 
 def test_with_the_sample_source_extract_is_skipped_and_the_seeds_are_loaded(reference_dag, tmp_path):

@@ -1,4 +1,5 @@
-"""HKEX Daily Quotations: per-stock HK$ turnover from the QUOTATIONS section of a hand-written page."""
+"""HKEX Daily Quotations: per-stock HK$ turnover (QUOTATIONS) and short selling (SHORT SELLING TURNOVER) of a
+hand-written page."""
 
 import datetime as dt
 from pathlib import Path
@@ -6,7 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hk_market.sources.daily_quotations import TURNOVER_SCHEMA, parse, parse_many, report_date
+from hk_market.sources.daily_quotations import (
+    SHORT_SELLING_SCHEMA,
+    TURNOVER_SCHEMA,
+    parse,
+    parse_many,
+    parse_short_selling,
+    report_date,
+)
 from hk_market.sources.errors import SourceDataError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "hkex_daily_quotations"
@@ -38,7 +46,7 @@ def test_the_day_is_read_from_the_heading(page):
 
 
 def test_a_heading_dated_dd_mm_yyyy_is_read_too(page):
-    assert report_date(page.replace("TRADING DATE : 13 NOV 2024 (WEDNESDAY)", "13/11/2024")) == DAY
+    assert report_date(page.replace("DATE: 13 NOV 2024 (WEDNESDAY)", "DATE: 13/11/2024")) == DAY
 
 
 def test_the_one_line_layout_of_wider_pages_is_read_too(page):
@@ -73,3 +81,63 @@ def test_an_html_page_without_quotations_raises():
 def test_parse_many_of_no_pages_is_an_empty_frame_with_the_schema():
     frame = parse_many([])
     assert frame.empty and frame.dtypes.astype(str).to_dict() == TURNOVER_SCHEMA
+
+
+def test_short_selling_of_each_hkd_counter_is_read_exactly(page):
+    expected = pd.DataFrame({
+        "trade_date": pd.Timestamp(DAY),
+        "stock_code": ["00001", "00003", "00005", "00700", "02800", "09988"],
+        "name": ["CKH HOLDINGS", "HK & CHINA GAS", "HSBC HOLDINGS", "TENCENT", "TRACKER FUND", "BABA-W"],
+        "short_shares": [402_000, 3_290_000, 1_830_400, 2_904_300, 30_512_000, 8_412_300],
+        "short_turnover_hkd": [16_240_800.0, 23_424_800.0, 131_605_760.0, 1_190_763_000.0, 609_019_520.0,
+                               744_067_935.0],
+    }).astype(SHORT_SELLING_SCHEMA)
+    pd.testing.assert_frame_equal(parse_short_selling(page), expected)
+
+
+def test_the_short_selling_section_is_read_from_its_own_rows_not_the_adjustments_after_it(page):
+    adjusted = page.replace("      1 CKH HOLDINGS          10,000       406,500",
+                            "      1 CKH HOLDINGS          10,000       406,500       1,000        40,650")
+    pd.testing.assert_frame_equal(parse_short_selling(adjusted), parse_short_selling(page))
+
+
+CKH = "      1 CKH HOLDINGS         402,000"
+BABA = "   9988 BABA-W             8,412,300   744,067,935      61,450,320"
+
+
+@pytest.mark.parametrize("row, changed, found, what, printed", [
+    pytest.param(CKH, CKH.replace("402,000", "412,000"), "47,364,000", "short shares", "47,354,000",
+                 id="short shares"),
+    pytest.param(BABA, BABA.replace("61,450,320", "61,450,321"), "331,991,566", "total shares", "331,991,565",
+                 id="total shares"),
+    pytest.param(" %80700 TENCENT-R ", " #80700 TENCENT-R ", "47,353,000", "short shares", "47,354,000",
+                 id="a row in no known layout"),
+])
+def test_short_selling_rows_that_disagree_with_the_total_line_raise_naming_the_section_and_both_numbers(
+    page, row, changed, found, what, printed
+):
+    assert row in page
+    with pytest.raises(SourceDataError) as failure:
+        parse_short_selling(page.replace(row, changed))
+    assert str(failure.value) == (
+        f"HKEX Daily Quotations of 2024-11-13, SHORT SELLING TURNOVER - DAILY REPORT section: its rows add up to "
+        f"{found} {what} but its 'Total Shares (SH)' line says {printed}"
+    )
+
+
+def test_a_page_cut_off_inside_the_short_selling_section_raises_as_truncated(page):
+    with pytest.raises(SourceDataError, match="truncated: its SHORT SELLING TURNOVER - DAILY REPORT section never"):
+        parse_short_selling(page[: page.index("   9988 BABA-W            ")])
+
+
+def test_a_short_selling_section_without_its_total_line_raises_as_truncated(page):
+    start = page.index("       Total Shares (SH):")
+    cut = page[:start] + page[page.index("-----", start):]
+    with pytest.raises(SourceDataError, match="2024-11-13 is truncated: its SHORT SELLING TURNOVER - DAILY REPORT "
+                                              "section has no total line"):
+        parse_short_selling(cut)
+
+
+def test_a_page_without_a_short_selling_section_raises(page):
+    with pytest.raises(SourceDataError, match="has no SHORT SELLING TURNOVER - DAILY REPORT section"):
+        parse_short_selling(page.replace('<a name = "short_selling">', ""))

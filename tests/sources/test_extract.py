@@ -8,6 +8,7 @@ import pytest
 
 from hk_market import calendar, settings, sources
 from hk_market.sources import live, prices, sample, short_selling, southbound
+from hk_market.sources.live import hkex
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 WRAP_DAY = dt.date(2024, 11, 14)
@@ -56,15 +57,21 @@ def test_the_live_source_is_known_and_chosen_by_the_one_setting(monkeypatch):
 
 @pytest.fixture
 def live_sessions(monkeypatch, yfinance_frame) -> list[dt.date]:
-    """[2024-11-13], with the live fetches answering from fixtures as the upstreams would for that day."""
+    """[2024-11-13], with the live fetches answering from fixtures as the upstreams would the day after.
+
+    HKEX's day-close short selling pages are then for 2024-11-14, so 13 November's short selling
+    comes from its Daily Quotations.
+    """
     day = dt.date(2024, 11, 13)
     previous = calendar.previous_session(day)
     bars = yfinance_frame({"0700.HK": [416.0, 410.0], "^HSI": [19_846.9, 19_823.5], "^HSCE": [7_100.0, 7_130.0],
                            "HSTECH.HK": [4_455.0, 4_455.3]}, [previous, day])
     quotations = (FIXTURES / "hkex_daily_quotations" / "d241113e.htm").read_text()
+    pages = {hkex.DAILY_QUOTATIONS_URL.format(day=day): quotations,
+             hkex.SHORT_SELLING_URLS[0]: (FIXTURES / "hkex_short_selling" / "ashtmain_20241114.htm").read_text(),
+             hkex.SHORT_SELLING_URLS[1]: (FIXTURES / "hkex_short_selling" / "ashtgem_20241114.htm").read_text()}
+    monkeypatch.setattr(hkex.http, "get_text", pages.__getitem__)
     monkeypatch.setattr(live, "fetch_prices", lambda sessions: bars)
-    monkeypatch.setattr(live, "fetch_daily_quotations", lambda sessions: [quotations])
-    monkeypatch.setattr(live, "fetch_short_selling", lambda sessions: [quotations])
     monkeypatch.setattr(live, "fetch_southbound", lambda sessions: [])
     return [day]
 
@@ -74,7 +81,7 @@ def test_live_extract_parses_the_live_fetches_with_hkex_turnover(live_sessions):
     assert frame.loc["00700", "turnover_hkd"] == 7_474_521_088.0
     assert frame.loc["00700", "prev_close"] == 416.0
     short = sources.extract("short_selling", live_sessions, "live")
-    assert short["stock_code"].tolist() == ["00001", "00005", "00700"]
+    assert short["stock_code"].tolist() == ["00001", "00003", "00005", "00700", "02800", "09988"]
     assert sources.extract("southbound", live_sessions, "live").empty
 
 

@@ -3,9 +3,10 @@
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from hk_market.sources import short_selling, southbound
+from hk_market.sources import daily_quotations, short_selling, southbound
 from hk_market.sources.errors import NotPublished, SourceDataError
 from hk_market.sources.live import hkex
 
@@ -46,11 +47,33 @@ def test_the_latest_session_reads_the_main_board_and_gem_report_pages(short_sell
     assert len(short_selling.parse_many(pages)) == 15
 
 
-def test_an_earlier_session_reads_the_report_printed_in_its_daily_quotations(short_selling_reports):
+@pytest.fixture
+def earlier_quotations(short_selling_reports) -> dict[str, str]:
     short_selling_reports[hkex.DAILY_QUOTATIONS_URL.format(day=PREVIOUS)] = fixture(
         "hkex_daily_quotations/d241113e.htm")
+    return short_selling_reports
+
+
+def test_an_earlier_session_reads_the_short_selling_section_of_its_daily_quotations(earlier_quotations):
     frame = short_selling.parse_many(hkex.fetch_short_selling([PREVIOUS, DAY]))
-    assert frame.groupby(frame["trade_date"].dt.date).size().to_dict() == {PREVIOUS: 3, DAY: 15}
+    assert frame.groupby(frame["trade_date"].dt.date).size().to_dict() == {PREVIOUS: 6, DAY: 15}
+    earlier = frame[frame["trade_date"].dt.date == PREVIOUS].reset_index(drop=True)
+    section = daily_quotations.parse_short_selling(earlier_quotations[hkex.DAILY_QUOTATIONS_URL.format(day=PREVIOUS)])
+    pd.testing.assert_frame_equal(earlier, section[list(short_selling.LANDING_SCHEMA)])
+
+
+def test_an_earlier_session_has_no_gem_short_selling_and_says_so(earlier_quotations, caplog):
+    hkex.fetch_short_selling([PREVIOUS, DAY])
+    assert ("short selling of 2024-11-13 is the Main Board's only, from its Daily Quotations: HKEX serves GEM's "
+            "day-close report for the latest session (2024-11-14) alone") in caplog.text
+
+
+def test_an_earlier_session_whose_short_selling_disagrees_with_its_total_line_is_bad_data(earlier_quotations):
+    url = hkex.DAILY_QUOTATIONS_URL.format(day=PREVIOUS)
+    earlier_quotations[url] = earlier_quotations[url].replace("      1 CKH HOLDINGS         402,000",
+                                                              "      1 CKH HOLDINGS         402,001")
+    with pytest.raises(SourceDataError, match="rows add up to 47,354,001 short shares but its 'Total Shares"):
+        short_selling.parse_many(hkex.fetch_short_selling([PREVIOUS, DAY]))
 
 
 def test_a_session_after_the_reports_day_is_not_published_yet(short_selling_reports):

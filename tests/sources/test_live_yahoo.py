@@ -10,7 +10,7 @@ import logging
 import pytest
 from yfinance.exceptions import YFRateLimitError
 
-from hk_market.sources.errors import NotPublished, SourceUnavailable
+from hk_market.sources.errors import HostUnreachable, NotPublished, SourceUnavailable
 from hk_market.sources.live import yahoo
 
 DAY = dt.date(2024, 11, 14)
@@ -20,6 +20,8 @@ RATE_LIMITED = "YFRateLimitError('Too Many Requests. Rate limited. Try after a w
 NO_DATA = "possibly delisted; no price data found  (1d 2024-11-13 -> 2024-11-15)"
 NO_DNS = ("DNSError('Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com. "
           "See https://curl.se/libcurl/c/libcurl-errors.html first for more details.')")
+TIMED_OUT = ("Timeout('Failed to perform, curl: (28) Connection timed out after 10002 milliseconds. "
+             "See https://curl.se/libcurl/c/libcurl-errors.html first for more details.')")
 
 
 class FakeDownload:
@@ -148,12 +150,19 @@ def test_a_rate_limit_that_persists_raises_after_the_retries(download, waits):
 
 def test_no_network_is_one_message_naming_yahoos_host(download, waits):
     download.failures = {ticker: NO_DNS for ticker in securities(5) + INDICES}
-    with pytest.raises(SourceUnavailable) as failure:
+    with pytest.raises(HostUnreachable) as failure:
         yahoo.daily_bars([DAY], securities(5), INDICES)
     message = str(failure.value)
-    assert message.startswith("could not reach Yahoo Finance (query2.finance.yahoo.com): DNSError(")
-    assert message.endswith("Is the network down? HK_MARKET_SOURCE=sample runs offline on the embedded market")
+    assert message.startswith("could not reach query2.finance.yahoo.com: DNSError(")
+    assert message.endswith("set HK_MARKET_SOURCE=sample (in Airflow: airflow variables set hk_market_source sample)")
     assert waits == []
+
+
+def test_every_ticker_timing_out_is_transient_not_unreachable(download, waits):
+    download.failures = {ticker: TIMED_OUT for ticker in securities(5) + INDICES}
+    with pytest.raises(SourceUnavailable, match=r"Yahoo Finance \(query2.finance.yahoo.com\) timed out") as failure:
+        yahoo.daily_bars([DAY], securities(5), INDICES)
+    assert not isinstance(failure.value, HostUnreachable)
 
 
 def test_a_session_yahoo_has_no_bars_for_yet_is_not_published_so_it_is_retried_later(download):

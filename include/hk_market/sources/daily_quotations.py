@@ -1,31 +1,49 @@
-"""Per-stock turnover in HK$ from HKEX's Daily Quotations report (Main Board), for the live prices.
+"""HKEX's Daily Quotations report (Main Board), d{YYMMDD}e.htm: per-stock turnover and short selling.
 
-yfinance publishes no turnover; HKEX's d{YYMMDD}e.htm does, in its QUOTATIONS section: fixed-width
-text between the `<a name = "quotations">` and `<a name = "sales_all">` anchors. Each stock is two
-lines (code, name, currency, previous close, ask, high, shares traded; then closing, bid, low,
-turnover in the counter's currency); the one-line form of HKEX's wider pages (previous close, bid,
-ask, high, low, closing, shares, turnover) is read too. Suspended and halted stocks print a note
-instead of figures. Only HKD counters that traded give a row.
+The page is fixed-width text in <pre>, one section per `<a name = "...">` anchor.
+
+Turnover in HK$, for the live prices (yfinance publishes none), is read from the QUOTATIONS section.
+Each stock is two lines (code, name, currency, previous close, ask, high, shares traded; then
+closing, bid, low, turnover in the counter's currency); the one-line form of HKEX's wider pages
+(previous close, bid, ask, high, low, closing, shares, turnover) is read too. Suspended and halted
+stocks print a note instead of figures. Only HKD counters that traded give a row.
+
+Short selling is read from the SHORT SELLING TURNOVER - DAILY REPORT section, which the live source
+uses for sessions whose day-close report HKEX no longer serves. Its layout differs from that report:
+one line per stock (code, '%' before it for a non-HKD counter, name, short shares, short turnover,
+total shares, total turnover, amounts in the counter's currency), then one total line, `Total Shares
+(SH):` short shares and total shares, which the rows are checked against. The section's total
+turnover is the day's turnover QUOTATIONS gives too; turnover is read from QUOTATIONS alone, which
+covers every stock. The page covers the Main Board only: GEM has its own Daily Quotations.
 """
 
 import datetime as dt
+import html
 import re
 
 import pandas as pd
 
 from hk_market.sources.errors import SourceDataError
-from hk_market.sources.short_selling import MONTHS
+from hk_market.sources.short_selling import _NUMBER, MONTHS, _integer
 
 TURNOVER_SCHEMA = {
     "trade_date": "datetime64[s]",
     "stock_code": "string",          # five digits, zero padded
     "turnover_hkd": "float64",
 }
+SHORT_SELLING_SCHEMA = {
+    "trade_date": "datetime64[s]",
+    "stock_code": "string",          # five digits, zero padded
+    "name": "string",                # HKEX's short name, as printed
+    "short_shares": "int64",
+    "short_turnover_hkd": "float64",
+}
 CURRENCIES = ("HKD", "CNY", "RMB", "USD", "EUR", "GBP", "JPY", "SGD", "AUD", "CAD", "MOP")
 
 _TAG = re.compile(r"<[^>]+>")
-_SECTION_START = re.compile(r'<a\s+name\s*=\s*"quotations"\s*>', re.IGNORECASE)
-_SECTION_END = re.compile(r'<a\s+name\s*=\s*"sales_all"\s*>', re.IGNORECASE)
+_ANCHOR = re.compile(r"<a\s+name\s*=", re.IGNORECASE)
+_QUOTATIONS = re.compile(r'<a\s+name\s*=\s*"quotations"\s*>', re.IGNORECASE)
+_SHORT_SELLING = re.compile(r'<a\s+name\s*=\s*"short_selling"\s*>', re.IGNORECASE)
 _DATE = re.compile(
     rf"\b(?P<day>\d{{1,2}}) (?P<month>{'|'.join(MONTHS)})[A-Z]* (?P<year>\d{{4}})\b"
     r"|\b(?P<dd>\d{2})/(?P<mm>\d{2})/(?P<yyyy>\d{4})\b",
@@ -39,6 +57,13 @@ _TWO_LINES = re.compile(
 _ONE_LINE = re.compile(_STOCK + rf"(?: +{_FIGURE}){{7}} +(?P<turnover>{_FIGURE}) *$", re.MULTILINE)
 _NOT_TRADED = re.compile(_STOCK + r" .*\b(?:SUSPENDED|HALTED)\b", re.MULTILINE)
 _ANY_STOCK = re.compile(_STOCK + " ", re.MULTILINE)
+# One stock of the short selling section: marker, code, name, short shares, short turnover, total shares
+# (total turnover is matched, not kept).
+_SHORT_ROW = re.compile(
+    rf"^ *(%?) *(\d{{1,5}}) +(\S.*?) +({_NUMBER}) +({_NUMBER}) +({_NUMBER}) +{_NUMBER} *$", re.MULTILINE
+)
+_SHORT_TOTAL = re.compile(rf"^ *Total Shares \(SH\): *({_NUMBER}) +({_NUMBER}) *$", re.MULTILINE)
+SHORT_SELLING_TITLE = "SHORT SELLING TURNOVER - DAILY REPORT"
 
 
 def parse(raw: str) -> pd.DataFrame:
@@ -55,9 +80,41 @@ def parse_many(raws: list[str]) -> pd.DataFrame:
     return _frame([row for raw in raws for row in _rows(raw)])
 
 
+def parse_short_selling(raw: str) -> pd.DataFrame:
+    """SHORT_SELLING_SCHEMA rows of the HKD counters in the page's short selling section.
+
+    Raises SourceDataError for a page without the section, a section without its total line
+    (truncated), or rows whose short shares or total shares (all counters) disagree with that line,
+    naming the section and both numbers.
+    """
+    day = report_date(raw)
+    section = _section(raw, _SHORT_SELLING, SHORT_SELLING_TITLE)
+    total = _SHORT_TOTAL.search(section)
+    if total is None:
+        raise SourceDataError(
+            f"HKEX Daily Quotations of {day} is truncated: its {SHORT_SELLING_TITLE} section has no total line"
+        )
+    rows = _SHORT_ROW.findall(section, 0, total.start())
+    for what, column, line in (("short shares", 3, total[1]), ("total shares", 5, total[2])):
+        found, printed = sum(_integer(row[column]) for row in rows), _integer(line)
+        if found != printed:
+            raise SourceDataError(
+                f"HKEX Daily Quotations of {day}, {SHORT_SELLING_TITLE} section: its rows add up to {found:,} "
+                f"{what} but its 'Total Shares (SH)' line says {printed:,}"
+            )
+    hkd = pd.DataFrame([row[1:5] for row in rows if not row[0]], columns=["code", "name", "shares", "turnover"])
+    return pd.DataFrame({
+        "trade_date": pd.Timestamp(day),
+        "stock_code": hkd["code"].str.zfill(5),
+        "name": hkd["name"].map(html.unescape),
+        "short_shares": hkd["shares"].map(_integer),
+        "short_turnover_hkd": hkd["turnover"].map(_integer),
+    }).astype(SHORT_SELLING_SCHEMA)
+
+
 def report_date(raw: str) -> dt.date:
     """The trading day of a report: the first date in its heading (DD MON YYYY or DD/MM/YYYY)."""
-    start = _SECTION_START.search(raw)
+    start = _QUOTATIONS.search(raw)
     heading = _TAG.sub(" ", raw[: start.start() if start else 4000])
     match = _DATE.search(heading)
     if match is None:
@@ -70,7 +127,7 @@ def report_date(raw: str) -> dt.date:
 
 def _rows(raw: str) -> list[tuple[dt.date, str, float]]:
     day = report_date(raw)
-    section = _section(raw)
+    section = _section(raw, _QUOTATIONS, "QUOTATIONS")
     records = [*_TWO_LINES.finditer(section), *_ONE_LINE.finditer(section)]
     understood = {match.start() for match in [*records, *_NOT_TRADED.finditer(section)]}
     lost = [match for match in _ANY_STOCK.finditer(section) if match.start() not in understood]
@@ -88,13 +145,14 @@ def _rows(raw: str) -> list[tuple[dt.date, str, float]]:
     return [(day, code, turnover) for code, turnover in traded.items()]
 
 
-def _section(raw: str) -> str:
-    start = _SECTION_START.search(raw)
+def _section(raw: str, anchor: re.Pattern, title: str) -> str:
+    """The text of a section: from its anchor to the next one, tags removed."""
+    start = anchor.search(raw)
     if start is None:
-        raise SourceDataError("not an HKEX Daily Quotations page: it has no QUOTATIONS section")
-    end = _SECTION_END.search(raw, start.end())
+        raise SourceDataError(f"HKEX Daily Quotations page has no {title} section")
+    end = _ANCHOR.search(raw, start.end())
     if end is None:
-        raise SourceDataError("HKEX Daily Quotations page is truncated: its QUOTATIONS section never ends")
+        raise SourceDataError(f"HKEX Daily Quotations page is truncated: its {title} section never ends")
     return _TAG.sub("", raw[start.end() : end.start()].replace("\r\n", "\n"))
 
 

@@ -1,10 +1,8 @@
-"""How a source fails: worth retrying later (unreachable, not published yet) or not (bad data).
+"""How a source fails: worth retrying later (not published yet, a server hiccup) or not (no network, bad data).
 
-The extract tasks retry the first kind with backoff and fail the second at once: bad data is a
-ValueError, and retrying does not fix it.
+The extract tasks retry SourceUnavailable with backoff, and fail HostUnreachable and bad data (a
+ValueError) at once: retrying minutes later does not bring a network back or fix a file.
 """
-
-OFFLINE_HINT = "HK_MARKET_SOURCE=sample runs offline on the embedded market"
 
 
 class SourceUnavailable(RuntimeError):
@@ -13,6 +11,24 @@ class SourceUnavailable(RuntimeError):
 
 class NotPublished(SourceUnavailable):
     """An upstream has nothing for the day yet (HTTP 404, a "not available yet" page, yesterday's page)."""
+
+
+class HostUnreachable(SourceUnavailable):
+    """No connection to an upstream's host could be opened at all (DNS failure, connection refused, no route).
+
+    The network is down or blocked, so the message names the host and how to run offline. A timeout
+    or an HTTP error is not this: the host answered, or may, and a retry may pass.
+    """
+
+    def __init__(self, host: str, reason: str) -> None:
+        super().__init__(host, reason)
+        self.host = host
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return (f"could not reach {self.host}: {self.reason}. Is the network down? To run offline on the "
+                "embedded market, set HK_MARKET_SOURCE=sample (in Airflow: airflow variables set hk_market_source "
+                "sample)")
 
 
 class SourceDataError(ValueError):

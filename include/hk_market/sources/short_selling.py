@@ -70,8 +70,22 @@ def parse(raw: str) -> pd.DataFrame:
 
 
 def parse_many(raws: list[str]) -> pd.DataFrame:
-    """parse() over many pages, concatenated; the rows of all pages are converted in one pass."""
-    return _landing_frame([section for raw in raws for section in _read_page(raw)])
+    """parse() over many pages, concatenated; the rows of all report pages are converted in one pass.
+
+    A Daily Quotations page (the live source's for a session before the latest) is read from its
+    SHORT SELLING TURNOVER section by daily_quotations.parse_short_selling().
+    """
+    from hk_market.sources import daily_quotations  # it shares this module's number patterns
+
+    quotations = [daily_quotations.SHORT_SELLING_TITLE in raw for raw in raws]
+    reports = _landing_frame([section for raw, quoted in zip(raws, quotations, strict=True) if not quoted
+                              for section in _read_page(raw)])
+    if not any(quotations):
+        return reports
+    earlier = [daily_quotations.parse_short_selling(raw)[list(LANDING_SCHEMA)]
+               for raw, quoted in zip(raws, quotations, strict=True) if quoted]
+    frame = pd.concat([reports, *earlier], ignore_index=True)
+    return frame.sort_values("trade_date", kind="stable", ignore_index=True)
 
 
 def report_date(raw: str) -> dt.date:

@@ -3,6 +3,14 @@
 HKEX publishes the short selling day-close report and the Stock Connect daily statistics after the
 close (16:10 Hong Kong time) and the Daily Quotations in the evening; a run before then gets
 NotPublished and retries.
+
+Short selling of a session before the latest: HKEX serves only the latest session's day-close
+report, so an earlier session's comes from the SHORT SELLING TURNOVER section of that session's
+Daily Quotations (d{YYMMDD}e.htm), which the short selling parser reads and checks against its own
+total line. That page is the Main Board's, so GEM's
+short selling for those sessions is left out, with a warning naming the sessions: GEM's own Daily
+Quotations (e_G{YYMMDD}.htm) are served from a directory no source checked here gives, and a guessed
+address is not fetched. GEM securities are in none of the three indices.
 """
 
 import datetime as dt
@@ -26,11 +34,11 @@ LIST_OF_SECURITIES_URL = f"{HKEX}/eng/services/trading/securities/securitieslist
 
 
 def fetch_short_selling(sessions: list[dt.date]) -> list[str]:
-    """The day-close report pages (Main Board, GEM) for each session.
+    """Each session's short selling pages: the day-close reports (Main Board, GEM) for the latest session,
+    the Main Board's Daily Quotations before it.
 
-    HKEX's report pages hold the latest session only. An earlier session's report is read from
-    that session's Daily Quotations, which prints the same report (Main Board). A session after
-    the pages' date is not published yet.
+    A session after the report pages' date is not published yet; an earlier one is read from its
+    Daily Quotations (see the module's docstring).
     """
     latest = [http.get_text(url) for url in SHORT_SELLING_URLS]
     published = {short_selling.report_date(page) for page in latest}
@@ -38,11 +46,16 @@ def fetch_short_selling(sessions: list[dt.date]) -> list[str]:
         raise NotPublished(f"HKEX's Main Board and GEM short selling reports are for {sorted(published)}: "
                            "one is not updated yet")
     (published_day,) = published
+    late = [day for day in sessions if day > published_day]
+    if late:
+        raise NotPublished(f"HKEX's short selling report is still for {published_day}: {late[0]}'s is not out yet")
+    earlier = [day for day in sessions if day < published_day]
+    if earlier:
+        log.warning("short selling of %s is the Main Board's only, from its Daily Quotations: HKEX serves GEM's "
+                    "day-close report for the latest session (%s) alone", _days(earlier), published_day)
     pages = []
     for day in sessions:
-        if day > published_day:
-            raise NotPublished(f"HKEX's short selling report is still for {published_day}: {day}'s is not out yet")
-        pages.extend(latest if day == published_day else [_earlier_short_selling(day)])
+        pages.extend(latest if day == published_day else [_daily_quotations_page(day)])
     return pages
 
 
@@ -76,17 +89,6 @@ def fetch_list_of_securities() -> bytes:
     return http.get(LIST_OF_SECURITIES_URL).content
 
 
-def _earlier_short_selling(day: dt.date) -> str:
-    page = _daily_quotations_page(day)
-    try:
-        return _checked(page, day, short_selling.report_date, DAILY_QUOTATIONS_URL.format(day=day))
-    except ValueError as error:
-        raise SourceDataError(
-            f"HKEX publishes only the latest session's short selling report, and {day}'s Daily Quotations "
-            f"has none in the report's layout: {error}"
-        ) from None
-
-
 def _daily_quotations_page(day: dt.date) -> str:
     url = DAILY_QUOTATIONS_URL.format(day=day)
     return _checked(http.get_text(url), day, daily_quotations.report_date, url)
@@ -98,6 +100,10 @@ def _stock_connect_file(day: dt.date) -> str:
     if text.lstrip().startswith("<"):
         raise NotPublished(f"{url}: an HTML page instead of the file, so not published yet or no such day")
     return _checked(text, day, southbound.file_date, url)
+
+
+def _days(sessions: list[dt.date]) -> str:
+    return ", ".join(day.isoformat() for day in sessions)
 
 
 def _checked(raw: str, day: dt.date, read_date: Callable[[str], dt.date], url: str) -> str:

@@ -1,8 +1,8 @@
 """HTTP GET for the live upstreams: timeouts, exponential backoff, and errors that say what to do.
 
 Timeouts, HTTP 429 and 5xx are retried with exponential backoff (BACKOFF_SECONDS doubling); a host
-that cannot be reached at all (DNS failure, connection refused) fails at once with one message
-naming it; HTTP 404 means the upstream has nothing for that address yet.
+that cannot be reached at all (DNS failure, connection refused, no route) fails at once with
+HostUnreachable, one message naming it; HTTP 404 means the upstream has nothing for that address yet.
 """
 
 import logging
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from hk_market.sources.errors import OFFLINE_HINT, NotPublished, SourceUnavailable
+from hk_market.sources.errors import HostUnreachable, NotPublished, SourceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,10 @@ def get_text(url: str) -> str:
 
 
 def get(url: str) -> requests.Response:
-    """GET url, retrying timeouts, 429 and 5xx; raises NotPublished for 404, SourceUnavailable otherwise."""
+    """GET url, retrying timeouts, 429 and 5xx.
+
+    Raises NotPublished for 404, HostUnreachable when no connection opens, SourceUnavailable otherwise.
+    """
     host = urlsplit(url).hostname
     for attempt in range(RETRIES + 1):
         try:
@@ -38,9 +41,7 @@ def get(url: str) -> requests.Response:
             failure = f"timed out ({error.__class__.__name__})"
         except requests.ConnectionError as error:
             if _unreachable(error):
-                raise SourceUnavailable(
-                    f"could not reach {host}: {_reason(error)}. Is the network down? {OFFLINE_HINT}"
-                ) from None
+                raise HostUnreachable(host, _reason(error)) from None
             failure = f"connection failed ({_reason(error)})"
         else:
             if response.status_code == 404:

@@ -2,8 +2,9 @@
 
 `yf.download` never raises for a failed ticker: it logs `['0700.HK']: <reason>` to the `yfinance`
 logger and returns NaN columns. So each call's log lines are captured: a rate limit retries the
-chunk with exponential backoff (YFRateLimitError), a chunk in which every ticker failed to connect
-means the network is down, and a ticker without a close on a requested session counts against
+chunk with exponential backoff (YFRateLimitError); a chunk in which every ticker failed to connect
+means the network is down (HostUnreachable, not retried), or Yahoo is slow if they timed out
+(SourceUnavailable, retried); a ticker without a close on a requested session counts against
 settings.min_price_coverage(). An index must always be there: a failed index ticker is tried
 under INDEX_FALLBACKS and otherwise fails the day.
 
@@ -26,7 +27,7 @@ from yfinance.const import _BASE_URL_
 from yfinance.exceptions import YFRateLimitError
 
 from hk_market import calendar, settings
-from hk_market.sources.errors import OFFLINE_HINT, NotPublished, SourceDataError, SourceUnavailable
+from hk_market.sources.errors import HostUnreachable, NotPublished, SourceDataError, SourceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ LISTED_FAILURES = 20                 # failed tickers named in an error; the res
 _RATE_LIMITED = ("YFRateLimitError", "Rate limited", "Too Many Requests")
 _CONNECTION_FAILED = ("Could not resolve host", "Failed to resolve", "Failed to connect", "Couldn't connect",
                       "Failed to establish a new connection", "Connection refused")
+_TIMED_OUT = ("timed out", "Timed out", "Timeout was reached")
 
 
 class PriceCoverageError(SourceDataError):
@@ -106,11 +108,12 @@ def _download_once(tickers: list[str], start: dt.date, end: dt.date) -> tuple[pd
                             group_by="column", threads=True, progress=False)
     if any(marker in reason for reason in reasons.values() for marker in _RATE_LIMITED):
         raise YFRateLimitError()
-    unreachable = [reason for reason in reasons.values() if any(marker in reason for marker in _CONNECTION_FAILED)]
-    if unreachable and len(reasons) >= len(tickers):
-        raise SourceUnavailable(
-            f"could not reach Yahoo Finance ({YAHOO_HOST}): {unreachable[0]}. Is the network down? {OFFLINE_HINT}"
-        )
+    failed_to_connect = [reason for reason in reasons.values()
+                         if any(marker in reason for marker in _CONNECTION_FAILED + _TIMED_OUT)]
+    if failed_to_connect and len(reasons) >= len(tickers):
+        if any(marker in failed_to_connect[0] for marker in _TIMED_OUT):
+            raise SourceUnavailable(f"Yahoo Finance ({YAHOO_HOST}) timed out: {failed_to_connect[0]}")
+        raise HostUnreachable(YAHOO_HOST, failed_to_connect[0])
     return frame, reasons
 
 
