@@ -75,7 +75,7 @@ run: $(AIRFLOW_HOME)/.ready
 	$(BIN)/python -m hk_market.run_days --from $(FROM) --to $(TO)
 
 ## test: lint and the whole test suite
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(VENV)/.installed-sql
 	$(BIN)/ruff check dags include plugins tests bench
 	$(BIN)/python -m pytest
 
