@@ -24,7 +24,7 @@ import re
 import pandas as pd
 
 from hk_market.sources.errors import SourceDataError
-from hk_market.sources.short_selling import _NUMBER, MONTHS, _integer
+from hk_market.sources.short_selling import MONTHS, NUMBER_PATTERN, integer
 
 TURNOVER_SCHEMA = {
     "trade_date": "datetime64[s]",
@@ -60,9 +60,10 @@ _ANY_STOCK = re.compile(_STOCK + " ", re.MULTILINE)
 # One stock of the short selling section: marker, code, name, short shares, short turnover, total shares
 # (total turnover is matched, not kept).
 _SHORT_ROW = re.compile(
-    rf"^ *(%?) *(\d{{1,5}}) +(\S.*?) +({_NUMBER}) +({_NUMBER}) +({_NUMBER}) +{_NUMBER} *$", re.MULTILINE
+    rf"^ *(%?) *(\d{{1,5}}) +(\S.*?) +({NUMBER_PATTERN}) +({NUMBER_PATTERN}) +({NUMBER_PATTERN}) +{NUMBER_PATTERN} *$",
+    re.MULTILINE,
 )
-_SHORT_TOTAL = re.compile(rf"^ *Total Shares \(SH\): *({_NUMBER}) +({_NUMBER}) *$", re.MULTILINE)
+_SHORT_TOTAL = re.compile(rf"^ *Total Shares \(SH\): *({NUMBER_PATTERN}) +({NUMBER_PATTERN}) *$", re.MULTILINE)
 SHORT_SELLING_TITLE = "SHORT SELLING TURNOVER - DAILY REPORT"
 
 
@@ -96,7 +97,7 @@ def parse_short_selling(raw: str) -> pd.DataFrame:
         )
     rows = _SHORT_ROW.findall(section, 0, total.start())
     for what, column, line in (("short shares", 3, total[1]), ("total shares", 5, total[2])):
-        found, printed = sum(_integer(row[column]) for row in rows), _integer(line)
+        found, printed = sum(integer(row[column]) for row in rows), integer(line)
         if found != printed:
             raise SourceDataError(
                 f"HKEX Daily Quotations of {day}, {SHORT_SELLING_TITLE} section: its rows add up to {found:,} "
@@ -107,8 +108,8 @@ def parse_short_selling(raw: str) -> pd.DataFrame:
         "trade_date": pd.Timestamp(day),
         "stock_code": hkd["code"].str.zfill(5),
         "name": hkd["name"].map(html.unescape),
-        "short_shares": hkd["shares"].map(_integer),
-        "short_turnover_hkd": hkd["turnover"].map(_integer),
+        "short_shares": hkd["shares"].map(integer),
+        "short_turnover_hkd": hkd["turnover"].map(integer),
     }).astype(SHORT_SELLING_SCHEMA)
 
 

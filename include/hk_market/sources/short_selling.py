@@ -20,7 +20,7 @@ LANDING_SCHEMA = {
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
-_NUMBER = r"\d{1,3}(?:,\d{3})*"
+NUMBER_PATTERN = r"\d{1,3}(?:,\d{3})*"
 _TAG = re.compile(r"<[^>]+>")
 # Patterns start with literal text where they can: the regex engine then skips ahead quickly.
 _SECTION_TITLE = re.compile(
@@ -28,13 +28,13 @@ _SECTION_TITLE = re.compile(
 )
 _TRADING_DATE = re.compile(r"TRADING DATE *: *(?P<day>\d{1,2}) +(?P<month>[A-Z]{3}) +(?P<year>\d{4})")
 _SECURITIES_COUNT = re.compile(
-    rf"Total No\. of all Securities recording Short Selling *: *(?P<count>{_NUMBER})"
+    rf"Total No\. of all Securities recording Short Selling *: *(?P<count>{NUMBER_PATTERN})"
 )
 # One stock: optional '%' (non-HKD counter), code, name, shares, turnover ($ of the counter's currency).
-_ROW = re.compile(rf"^ *(%?) *(\d{{1,5}}) +\S.*? ({_NUMBER}) +({_NUMBER}) *$", re.MULTILINE)
+_ROW = re.compile(rf"^ *(%?) *(\d{{1,5}}) +\S.*? ({NUMBER_PATTERN}) +({NUMBER_PATTERN}) *$", re.MULTILINE)
 _BLOCK_HEADING = re.compile(r"^ *(?:\([A-Z]\)|\*Total No\.)", re.MULTILINE)
-_TOTAL_SHARES = re.compile(rf"Short Selling Turnover Total Shares \(SH\) *: *(?P<value>{_NUMBER})")
-_TOTAL_HKD = re.compile(rf"Short Selling Turnover Total Value \(\$\) *: *HKD *(?P<value>{_NUMBER})")
+_TOTAL_SHARES = re.compile(rf"Short Selling Turnover Total Shares \(SH\) *: *(?P<value>{NUMBER_PATTERN})")
+_TOTAL_HKD = re.compile(rf"Short Selling Turnover Total Value \(\$\) *: *HKD *(?P<value>{NUMBER_PATTERN})")
 ALL_DESIGNATED = "(C) Short Selling of all Designated Securities"
 NON_DESIGNATED = "*Total No. of non-Designated Securities recording Short Selling"
 TOTALS_CHECKED = ("securities", "shares", "HK$ turnover")
@@ -130,7 +130,7 @@ def _read_section(board: str, body: str) -> _Section:
         board=board,
         trade_date=_report_date(date_line),
         rows=_ROW.findall(body, 0, count_line.start()),
-        securities=_integer(count_line["count"]),
+        securities=integer(count_line["count"]),
         shares=designated[0] + non_designated[0],
         turnover_hkd=designated[1] + non_designated[1],
     )
@@ -152,10 +152,11 @@ def _block_totals(summary: str, heading: str) -> tuple[int, int] | None:
     shares, hkd = _TOTAL_SHARES.search(summary, start, end), _TOTAL_HKD.search(summary, start, end)
     if shares is None or hkd is None:
         return None
-    return _integer(shares["value"]), _integer(hkd["value"])
+    return integer(shares["value"]), integer(hkd["value"])
 
 
-def _integer(text: str) -> int:
+def integer(text: str) -> int:
+    """A whole number as HKEX prints it, with thousands commas."""
     return int(text.replace(",", ""))
 
 
