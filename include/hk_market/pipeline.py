@@ -85,7 +85,7 @@ def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataF
 
 def _short_selling_prices(sessions: list[dt.date], source: str | None) -> pd.DataFrame:
     """The sessions' volume and high, which bound each stock's short turnover: landed from the source, else
-    loaded in the warehouse (a backfill of short selling alone). Without them the bound would pass unchecked,
+    loaded from it in the warehouse (a backfill of short selling alone). Without them the bound would pass unchecked,
     so sessions with neither fail, named."""
     priced = landing.landed("prices", sessions, source)
     frames = [landing.read("prices", priced, source)[["trade_date", "stock_code", "volume", "high"]]] if priced else []
@@ -95,7 +95,8 @@ def _short_selling_prices(sessions: list[dt.date], source: str | None) -> pd.Dat
             warehouse.ensure_schema(con)
             loaded = con.execute(
                 "select trade_date::timestamp_s as trade_date, stock_code, volume, high from raw.prices "
-                "where list_contains($days, trade_date)", {"days": unpriced}).df()
+                "where list_contains($days, trade_date) and source = $source",
+                {"days": unpriced, "source": settings.source_name(source)}).df()
         absent = sorted(set(unpriced) - set(loaded["trade_date"].dt.date))
         if absent:
             raise SourceDataError(f"short_selling {quality.describe_days(absent)}: no prices landed or loaded "

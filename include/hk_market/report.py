@@ -14,7 +14,7 @@ from hk_market import warehouse
 HISTORY_SESSIONS = 20
 INDEX_ORDER = "index_code <> 'HSI', index_code <> 'HSCEI', index_code"  # HSI, HSCEI, HSTECH
 GROUP_MARTS = {"theme": "marts.theme_daily", "sector": "marts.sector_daily"}
-LEADERS = 5  # members the wrap names for a group: every member of a five-stock theme
+LEADERS = 5  # members the wrap names for a theme: enough for each the reference wrap names (Gold, Semiconductors)
 
 
 @dataclass(frozen=True)

@@ -49,12 +49,13 @@ def test_only_the_task_that_writes_the_warehouse_takes_the_writer_pool(reference
 
 @pytest.mark.parametrize("dag_id, task_ids", [
     ("hk_market_daily", ["extract_prices", "extract_short_selling", "extract_southbound"]),
+    ("hk_market_backfill", ["chunk.extract_chunk"]),
     ("hk_market_reference", ["extract_list_of_securities"]),
 ])
-def test_extracts_retry_what_may_pass_later_and_fail_no_network_and_bad_data_at_once(
-    reference_dag, daily_dag, dag_id, task_ids
-):
-    dag = {"hk_market_daily": daily_dag, "hk_market_reference": reference_dag}[dag_id]
+def test_extracts_retry_what_may_pass_later_and_fail_no_network_and_bad_data_at_once(reference_dag, dag_id, task_ids):
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(str(PROJECT / "dags")).get_dag(dag_id)
     for task_id in task_ids:
         policy = dag.get_task(task_id).retry_policy
         assert policy.evaluate(HostUnreachable("www.hkex.com.hk", "DNS"), 1, 4).action == RetryAction.FAIL

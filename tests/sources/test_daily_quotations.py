@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hk_market.sources import short_selling
 from hk_market.sources.daily_quotations import (
-    SHORT_SELLING_SCHEMA,
     TURNOVER_SCHEMA,
     parse,
     parse_many,
@@ -87,11 +87,10 @@ def test_short_selling_of_each_hkd_counter_is_read_exactly(page):
     expected = pd.DataFrame({
         "trade_date": pd.Timestamp(DAY),
         "stock_code": ["00001", "00003", "00005", "00700", "02800", "09988"],
-        "name": ["CKH HOLDINGS", "HK & CHINA GAS", "HSBC HOLDINGS", "TENCENT", "TRACKER FUND", "BABA-W"],
         "short_shares": [402_000, 3_290_000, 1_830_400, 2_904_300, 30_512_000, 8_412_300],
         "short_turnover_hkd": [16_240_800.0, 23_424_800.0, 131_605_760.0, 1_190_763_000.0, 609_019_520.0,
                                744_067_935.0],
-    }).astype(SHORT_SELLING_SCHEMA)
+    }).astype(short_selling.LANDING_SCHEMA)
     pd.testing.assert_frame_equal(parse_short_selling(page), expected)
 
 

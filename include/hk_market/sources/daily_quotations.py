@@ -18,32 +18,30 @@ covers every stock. The page covers the Main Board only: GEM has its own Daily Q
 """
 
 import datetime as dt
-import html
 import re
 
 import pandas as pd
 
 from hk_market.sources.errors import SourceDataError
-from hk_market.sources.short_selling import MONTHS, NUMBER_PATTERN, integer
+from hk_market.sources.short_selling import LANDING_SCHEMA, MONTHS, NUMBER_PATTERN, integer
 
 TURNOVER_SCHEMA = {
     "trade_date": "datetime64[s]",
     "stock_code": "string",          # five digits, zero padded
     "turnover_hkd": "float64",
 }
-SHORT_SELLING_SCHEMA = {
-    "trade_date": "datetime64[s]",
-    "stock_code": "string",          # five digits, zero padded
-    "name": "string",                # HKEX's short name, as printed
-    "short_shares": "int64",
-    "short_turnover_hkd": "float64",
-}
 CURRENCIES = ("HKD", "CNY", "RMB", "USD", "EUR", "GBP", "JPY", "SGD", "AUD", "CAD", "MOP")
 
 _TAG = re.compile(r"<[^>]+>")
-_ANCHOR = re.compile(r"<a\s+name\s*=", re.IGNORECASE)
-_QUOTATIONS = re.compile(r'<a\s+name\s*=\s*"quotations"\s*>', re.IGNORECASE)
-_SHORT_SELLING = re.compile(r'<a\s+name\s*=\s*"short_selling"\s*>', re.IGNORECASE)
+
+
+def _anchor(name: str) -> re.Pattern:
+    return re.compile(rf'<a\s+name\s*=\s*"{name}"\s*>', re.IGNORECASE)
+
+
+# Each section's anchor, and the anchor of the section that follows it on HKEX's page.
+_QUOTATIONS = (_anchor("quotations"), _anchor("sales_all"))
+_SHORT_SELLING = (_anchor("short_selling"), _anchor("adj_short"))
 _DATE = re.compile(
     rf"\b(?P<day>\d{{1,2}}) (?P<month>{'|'.join(MONTHS)})[A-Z]* (?P<year>\d{{4}})\b"
     r"|\b(?P<dd>\d{2})/(?P<mm>\d{2})/(?P<yyyy>\d{4})\b",
@@ -82,7 +80,8 @@ def parse_many(raws: list[str]) -> pd.DataFrame:
 
 
 def parse_short_selling(raw: str) -> pd.DataFrame:
-    """SHORT_SELLING_SCHEMA rows of the HKD counters in the page's short selling section.
+    """The short selling landing rows (short_selling.LANDING_SCHEMA) of the HKD counters in the page's
+    short selling section.
 
     Raises SourceDataError for a page without the section, a section without its total line
     (truncated), or rows whose short shares or total shares (all counters) disagree with that line,
@@ -103,19 +102,19 @@ def parse_short_selling(raw: str) -> pd.DataFrame:
                 f"HKEX Daily Quotations of {day}, {SHORT_SELLING_TITLE} section: its rows add up to {found:,} "
                 f"{what} but its 'Total Shares (SH)' line says {printed:,}"
             )
-    hkd = pd.DataFrame([row[1:5] for row in rows if not row[0]], columns=["code", "name", "shares", "turnover"])
+    hkd = pd.DataFrame([(code, shares, turnover) for marker, code, _name, shares, turnover, _total in rows
+                        if not marker], columns=["code", "shares", "turnover"])
     return pd.DataFrame({
         "trade_date": pd.Timestamp(day),
         "stock_code": hkd["code"].str.zfill(5),
-        "name": hkd["name"].map(html.unescape),
         "short_shares": hkd["shares"].map(integer),
         "short_turnover_hkd": hkd["turnover"].map(integer),
-    }).astype(SHORT_SELLING_SCHEMA)
+    }).astype(LANDING_SCHEMA)
 
 
 def report_date(raw: str) -> dt.date:
     """The trading day of a report: the first date in its heading (DD MON YYYY or DD/MM/YYYY)."""
-    start = _QUOTATIONS.search(raw)
+    start = _QUOTATIONS[0].search(raw)
     heading = _TAG.sub(" ", raw[: start.start() if start else 4000])
     match = _DATE.search(heading)
     if match is None:
@@ -146,12 +145,12 @@ def _rows(raw: str) -> list[tuple[dt.date, str, float]]:
     return [(day, code, turnover) for code, turnover in traded.items()]
 
 
-def _section(raw: str, anchor: re.Pattern, title: str) -> str:
-    """The text of a section: from its anchor to the next one, tags removed."""
-    start = anchor.search(raw)
+def _section(raw: str, anchors: tuple[re.Pattern, re.Pattern], title: str) -> str:
+    """The text of a section: from its anchor to the following section's, tags removed."""
+    start = anchors[0].search(raw)
     if start is None:
         raise SourceDataError(f"HKEX Daily Quotations page has no {title} section")
-    end = _ANCHOR.search(raw, start.end())
+    end = anchors[1].search(raw, start.end())
     if end is None:
         raise SourceDataError(f"HKEX Daily Quotations page is truncated: its {title} section never ends")
     return _TAG.sub("", raw[start.end() : end.start()].replace("\r\n", "\n"))

@@ -70,10 +70,9 @@ def parse(raw: str) -> pd.DataFrame:
 
 
 def parse_many(raws: list[str]) -> pd.DataFrame:
-    """parse() over many pages, concatenated; the rows of all report pages are converted in one pass.
-
-    A Daily Quotations page (the live source's for a session before the latest) is read from its
-    SHORT SELLING TURNOVER section by daily_quotations.parse_short_selling().
+    """The landing frame of many pages, by trade date: day-close report pages as parse() reads them (their
+    rows converted in one pass), and Daily Quotations pages (the live source's for a session before the
+    latest), read from their SHORT SELLING TURNOVER section by daily_quotations.parse_short_selling().
     """
     from hk_market.sources import daily_quotations  # it shares this module's number patterns
 
@@ -82,7 +81,7 @@ def parse_many(raws: list[str]) -> pd.DataFrame:
                               for section in _read_page(raw)])
     if not any(quotations):
         return reports
-    earlier = [daily_quotations.parse_short_selling(raw)[list(LANDING_SCHEMA)]
+    earlier = [daily_quotations.parse_short_selling(raw)
                for raw, quoted in zip(raws, quotations, strict=True) if quoted]
     frame = pd.concat([reports, *earlier], ignore_index=True)
     return frame.sort_values("trade_date", kind="stable", ignore_index=True)

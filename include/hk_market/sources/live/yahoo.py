@@ -111,8 +111,9 @@ def _download_once(tickers: list[str], start: dt.date, end: dt.date) -> tuple[pd
     failed_to_connect = [reason for reason in reasons.values()
                          if any(marker in reason for marker in _CONNECTION_FAILED + _TIMED_OUT)]
     if failed_to_connect and len(reasons) >= len(tickers):
-        if any(marker in failed_to_connect[0] for marker in _TIMED_OUT):
-            raise SourceUnavailable(f"Yahoo Finance ({YAHOO_HOST}) timed out: {failed_to_connect[0]}")
+        timed_out = [reason for reason in failed_to_connect if any(marker in reason for marker in _TIMED_OUT)]
+        if timed_out:  # a host that answered slowly may answer a retry: only no connection at all is final
+            raise SourceUnavailable(f"Yahoo Finance ({YAHOO_HOST}) timed out: {timed_out[0]}")
         raise HostUnreachable(YAHOO_HOST, failed_to_connect[0])
     return frame, reasons
 
