@@ -73,7 +73,7 @@ def load_chunk(chunk: list[dt.date], datasets: tuple[str, ...], run_id: str, sou
     for dataset in datasets:
         pipeline.validate(dataset, chunk, run_id, frame=frames[dataset], prices=frames.get("prices"), data_docs=False,
                           source=source)
-    return pipeline.load(chunk, run_id, settings.source_name(source), datasets, frames)
+    return pipeline.load(chunk, run_id, source, datasets, frames)
 
 
 def run(start, end, datasets=None, refetch: bool = False, run_id: str | None = None,

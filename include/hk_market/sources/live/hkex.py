@@ -7,10 +7,10 @@ NotPublished and retries.
 Short selling of a session before the latest: HKEX serves only the latest session's day-close
 report, so an earlier session's comes from the SHORT SELLING TURNOVER section of that session's
 Daily Quotations (d{YYMMDD}e.htm), which the short selling parser reads and checks against its own
-total line. That page is the Main Board's, so GEM's
-short selling for those sessions is left out, with a warning naming the sessions: GEM's own Daily
-Quotations (e_G{YYMMDD}.htm) are served from a directory no source checked here gives, and a guessed
-address is not fetched. GEM securities are in none of the three indices.
+total line. That page is the Main Board's, so GEM's short selling for those sessions is left out,
+with a warning naming the sessions: GEM's own Daily Quotations (e_G{YYMMDD}.htm) are served from a
+directory no source checked here gives, and a guessed address is not fetched. GEM securities are in
+none of the three indices.
 """
 
 import datetime as dt
