@@ -169,3 +169,11 @@ def test_a_session_yahoo_has_no_bars_for_yet_is_not_published_so_it_is_retried_l
     download.days = WINDOW[:1]  # only the look-back session
     with pytest.raises(NotPublished, match="Yahoo Finance has no daily bars for 2024-11-14 yet"):
         yahoo.daily_bars([DAY], securities(5), INDICES)
+
+
+def test_a_chunk_where_some_tickers_timed_out_and_others_found_no_host_is_retried_not_failed(download, waits):
+    tickers = securities(5) + INDICES  # the first failure is a DNS one, as it was when that alone decided
+    download.failures = {ticker: TIMED_OUT if position % 2 else NO_DNS for position, ticker in enumerate(tickers)}
+    with pytest.raises(SourceUnavailable, match="timed out") as failure:
+        yahoo.daily_bars([DAY], securities(5), INDICES)
+    assert not isinstance(failure.value, HostUnreachable)
