@@ -47,13 +47,15 @@ DATASETS = ["prices", "short_selling", "southbound"]
 def hk_market_backfill():
     @task(retries=0)
     def plan(params=None) -> list[dict]:
-        """Check the params, then split the range's sessions into numbered chunks."""
+        """Check the params, then split the range's sessions into numbered chunks, each with the run's source
+        (read once here, so that every chunk uses the same one)."""
         from hk_market import backfill
+        from hk_market.dag_defaults import airflow_source
 
         sessions = backfill.check_range(params["start"], params["end"])
         backfill.check_datasets(params["datasets"])
-        parts = backfill.chunks(sessions, params["chunk_sessions"])
-        return [{"number": n, "of": len(parts), "sessions": [day.isoformat() for day in part]}
+        parts, source = backfill.chunks(sessions, params["chunk_sessions"]), airflow_source()
+        return [{"number": n, "of": len(parts), "source": source, "sessions": [day.isoformat() for day in part]}
                 for n, part in enumerate(parts, start=1)]
 
     @task_group
@@ -63,10 +65,9 @@ def hk_market_backfill():
             import logging
 
             from hk_market import backfill
-            from hk_market.dag_defaults import airflow_source
 
             rows = backfill.extract_chunk(session_days(part["sessions"]), backfill.check_datasets(params["datasets"]),
-                                          params["refetch"], airflow_source())
+                                          params["refetch"], part["source"])
             logging.getLogger(__name__).info("chunk %d of %d: extracted %s (None: landed files reused)",
                                              part["number"], part["of"], rows)
             return rows
@@ -76,11 +77,11 @@ def hk_market_backfill():
             import logging
 
             from hk_market import backfill
-            from hk_market.dag_defaults import airflow_source, use_airflow_warehouse
+            from hk_market.dag_defaults import use_airflow_warehouse
 
             use_airflow_warehouse()
             rows = backfill.load_chunk(session_days(part["sessions"]), backfill.check_datasets(params["datasets"]),
-                                       run_id, airflow_source())
+                                       run_id, part["source"])
             logging.getLogger(__name__).info("chunk %d of %d: loaded %s", part["number"], part["of"], rows)
             return rows
 

@@ -19,7 +19,7 @@ share the one-slot pool `duckdb_writer`.
 
 **Source:** the Airflow Variable `hk_market_source` when set, else `HK_MARKET_SOURCE`: `sample` (the
 default, the embedded offline market) or `live` (Yahoo Finance and HKEX; a day whose files are not out
-yet retries, bad data fails at once).
+yet retries, bad data fails at once). `plan` reads it once per run; a change takes effect from the next run.
 
 **Backfill:** unpause the DAG, then `airflow backfill create --dag-id hk_market_daily --from-date 2024-11-01
 --to-date 2024-11-14T17:30:00+08:00` (a bare `--to-date` is midnight UTC and would leave out that day's
@@ -68,59 +68,60 @@ MARTS = mart_assets()
 )
 def hk_market_daily():
     @task(pool=WRITER_POOL)
-    def plan(logical_date=None) -> list[str]:
-        """The sessions to load: the day, and the previous session if the warehouse lacks it."""
+    def plan(logical_date=None) -> dict:
+        """The run's window: its source, read once here so that every task of the run uses the same one, and
+        the sessions to load: the day, and the previous session if the warehouse lacks it."""
         from hk_market import pipeline
-        from hk_market.dag_defaults import use_airflow_warehouse
+        from hk_market.dag_defaults import airflow_source, use_airflow_warehouse
 
         use_airflow_warehouse()
         try:
-            return [day.isoformat() for day in pipeline.plan_window(trade_day(logical_date))]
+            sessions = pipeline.plan_window(trade_day(logical_date))
         except pipeline.NotATradingDay as skip:
             raise AirflowSkipException(str(skip)) from skip
+        return {"source": airflow_source(), "sessions": [day.isoformat() for day in sessions]}
 
     @task(**EXTRACT_RETRIES)
-    def extract(dataset: str, sessions: list[str]) -> int:
+    def extract(dataset: str, window: dict) -> int:
         from hk_market import pipeline
-        from hk_market.dag_defaults import airflow_source
 
-        return pipeline.extract(dataset, session_days(sessions), airflow_source())
+        return pipeline.extract(dataset, session_days(window["sessions"]), window["source"])
 
     @task(pool=WRITER_POOL, retries=0)
-    def validate(dataset: str, sessions: list[str], run_id=None) -> dict:
-        from hk_market import pipeline
-        from hk_market.dag_defaults import airflow_source, use_airflow_warehouse
-
-        use_airflow_warehouse()
-        return pipeline.validate(dataset, session_days(sessions), run_id, source=airflow_source())
-
-    @task(pool=WRITER_POOL)
-    def load(sessions: list[str], run_id=None) -> dict:
-        from hk_market import pipeline
-        from hk_market.dag_defaults import airflow_source, use_airflow_warehouse
-
-        use_airflow_warehouse()
-        return pipeline.load(session_days(sessions), run_id, airflow_source())
-
-    @task(pool=WRITER_POOL, outlets=MARTS)
-    def build_marts(sessions: list[str]) -> str:
+    def validate(dataset: str, window: dict, run_id=None) -> dict:
         from hk_market import pipeline
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        return pipeline.build(session_days(sessions)).isoformat()
+        return pipeline.validate(dataset, session_days(window["sessions"]), run_id, source=window["source"])
 
     @task(pool=WRITER_POOL)
-    def publish(sessions: list[str]) -> dict:
+    def load(window: dict, run_id=None) -> dict:
+        from hk_market import pipeline
+        from hk_market.dag_defaults import use_airflow_warehouse
+
+        use_airflow_warehouse()
+        return pipeline.load(session_days(window["sessions"]), run_id, window["source"])
+
+    @task(pool=WRITER_POOL, outlets=MARTS)
+    def build_marts(window: dict) -> str:
+        from hk_market import pipeline
+        from hk_market.dag_defaults import use_airflow_warehouse
+
+        use_airflow_warehouse()
+        return pipeline.build(session_days(window["sessions"])).isoformat()
+
+    @task(pool=WRITER_POOL)
+    def publish(window: dict) -> dict:
         """Replace the analyst snapshot atomically; write each session's wrap to reports/."""
         from hk_market import pipeline
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        return pipeline.publish(session_days(sessions))
+        return pipeline.publish(session_days(window["sessions"]))
 
     @task
-    def summarise(sessions: list[str]) -> str:
+    def summarise(window: dict) -> str:
         """The day's market summary from the analyst snapshot, in the task log and as the return value."""
         import logging
 
@@ -128,19 +129,19 @@ def hk_market_daily():
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        text = report.day_summary(dt.date.fromisoformat(sessions[-1]), settings.snapshot_path())
+        text = report.day_summary(dt.date.fromisoformat(window["sessions"][-1]), settings.snapshot_path())
         logging.getLogger(__name__).info("%s", text)
         return text
 
-    sessions = plan()
-    loaded = load(sessions)
-    landed = {dataset: extract.override(task_id=f"extract_{dataset}")(dataset, sessions) for dataset in DATASETS}
-    checked = {dataset: validate.override(task_id=f"validate_{dataset}")(dataset, sessions) for dataset in DATASETS}
+    window = plan()
+    loaded = load(window)
+    landed = {dataset: extract.override(task_id=f"extract_{dataset}")(dataset, window) for dataset in DATASETS}
+    checked = {dataset: validate.override(task_id=f"validate_{dataset}")(dataset, window) for dataset in DATASETS}
     for dataset in DATASETS:
         landed[dataset] >> checked[dataset] >> loaded
     landed["prices"] >> checked["short_selling"]  # short turnover is checked against the landed prices
-    built = build_marts(sessions)
-    loaded >> built >> publish(sessions) >> summarise(sessions)
+    built = build_marts(window)
+    loaded >> built >> publish(window) >> summarise(window)
 
 
 hk_market_daily()

@@ -55,3 +55,23 @@ def test_bad_params_fail_the_plan_before_any_work(backfill_dag, tmp_path):
     assert state == "failed"
     assert tasks["plan[-1]"] == "failed"
     assert not warehouse.exists()
+
+
+def test_every_chunk_uses_the_source_read_once_by_plan(backfill_dag, tmp_path, monkeypatch):
+    from hk_market import backfill
+
+    real_extract_chunk = backfill.extract_chunk
+
+    def extract_then_flip_the_source(*args, **kwargs):
+        rows = real_extract_chunk(*args, **kwargs)
+        monkeypatch.setenv("HK_MARKET_SOURCE", "live")  # an operator switches source while the run is going
+        return rows
+
+    monkeypatch.delenv("HK_MARKET_SOURCE", raising=False)
+    monkeypatch.setattr(backfill, "extract_chunk", extract_then_flip_the_source)
+    warehouse = tmp_path / "hk_market.duckdb"
+    state, tasks = run_backfill(backfill_dag, warehouse, {"start": "2024-11-11", "end": "2024-11-14",
+                                                          "chunk_sessions": 2})
+    assert state == "success", tasks
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select distinct source from raw.prices").fetchall() == [("sample",)]

@@ -96,3 +96,22 @@ def test_a_failing_validation_fails_the_run_and_keeps_the_day_out_of_core_and_ma
         select expectation, column_name from audit.validation_results
         where dataset = 'prices' and not success and severity = 'critical'""")
     assert failed
+
+
+def test_the_source_is_read_once_per_run_so_a_change_mid_run_waits_for_the_next(run_daily, tmp_path, monkeypatch):
+    from hk_market import pipeline
+
+    real_extract = pipeline.extract
+
+    def extract_then_flip_the_source(dataset, sessions, source=None):
+        rows = real_extract(dataset, sessions, source)
+        monkeypatch.setenv("HK_MARKET_SOURCE", "live")  # an operator switches source while the run is going
+        return rows
+
+    monkeypatch.delenv("HK_MARKET_SOURCE", raising=False)
+    monkeypatch.setattr(pipeline, "extract", extract_then_flip_the_source)
+    warehouse = tmp_path / "hk_market.duckdb"
+    state, tasks = run_daily(WRAP_DAY, warehouse)
+    assert state == "success", tasks
+    sources = query(warehouse, "select source from raw.prices union select source from raw.southbound")
+    assert sources == [("sample",)]
