@@ -12,7 +12,9 @@ previous session, so changes and point changes are right from day one.
 
 **Order of work:** plan the window → extract each dataset to Parquet landing (retries with
 backoff) → validate each with Great Expectations (fails closed, no retry: failing rows go to
-`audit.quarantine_<dataset>`) → load all datasets in one transaction → rebuild core and marts in one
+`audit.quarantine_<dataset>`) → load all datasets in one transaction → on `live`, reload the prices of
+earlier sessions (up to 10 back) loaded before HKEX's Daily Quotations were out, so their turnover and
+short selling ratios become HKEX's (nothing to do on `sample`) → rebuild core and marts in one
 transaction → publish the analyst snapshot (`hk_market_analyst.duckdb`, replaced atomically) and the
 day's market wrap (`reports/<date>.md` and `.html`) → log the day's summary from the snapshot. Writers
 share the one-slot pool `duckdb_writer`.
@@ -69,8 +71,9 @@ MARTS = mart_assets()
 def hk_market_daily():
     @task(pool=WRITER_POOL)
     def plan(logical_date=None) -> dict:
-        """The run's window: its source, read once here so that every task of the run uses the same one, and
-        the sessions to load: the day, and the previous session if the warehouse lacks it."""
+        """The run's window: its source, read once here so that every task of the run uses the same one; the
+        sessions to load: the day, and the previous session if the warehouse lacks it; and the earlier sessions
+        whose prices to refresh because their turnover was estimated before HKEX published its own."""
         from hk_market import pipeline
         from hk_market.dag_defaults import airflow_source, use_airflow_warehouse
 
@@ -79,7 +82,10 @@ def hk_market_daily():
             sessions = pipeline.plan_window(trade_day(logical_date))
         except pipeline.NotATradingDay as skip:
             raise AirflowSkipException(str(skip)) from skip
-        return {"source": airflow_source(), "sessions": [day.isoformat() for day in sessions]}
+        source = airflow_source()
+        refresh = pipeline.estimated_turnover(sessions[0], source)
+        return {"source": source, "sessions": [day.isoformat() for day in sessions],
+                "refresh": [day.isoformat() for day in refresh]}
 
     @task(**EXTRACT_RETRIES)
     def extract(dataset: str, window: dict) -> int:
@@ -103,13 +109,22 @@ def hk_market_daily():
         use_airflow_warehouse()
         return pipeline.load(session_days(window["sessions"]), run_id, window["source"])
 
+    @task(pool=WRITER_POOL)
+    def refresh_turnover(window: dict, run_id=None) -> dict:
+        """Reload the prices of the earlier sessions plan found with estimated turnover, now with HKEX's."""
+        from hk_market import pipeline
+        from hk_market.dag_defaults import use_airflow_warehouse
+
+        use_airflow_warehouse()
+        return pipeline.refresh_turnover(session_days(window["refresh"]), run_id, window["source"])
+
     @task(pool=WRITER_POOL, outlets=MARTS)
     def build_marts(window: dict) -> str:
         from hk_market import pipeline
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        return pipeline.build(session_days(window["sessions"])).isoformat()
+        return pipeline.build(session_days(window["refresh"] + window["sessions"])).isoformat()
 
     @task(pool=WRITER_POOL)
     def publish(window: dict) -> dict:
@@ -118,7 +133,7 @@ def hk_market_daily():
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        return pipeline.publish(session_days(window["sessions"]))
+        return pipeline.publish(session_days(window["refresh"] + window["sessions"]))
 
     @task
     def summarise(window: dict) -> str:
@@ -141,7 +156,7 @@ def hk_market_daily():
         landed[dataset] >> checked[dataset] >> loaded
     landed["prices"] >> checked["short_selling"]  # short turnover is checked against the landed prices
     built = build_marts(window)
-    loaded >> built >> publish(window) >> summarise(window)
+    loaded >> refresh_turnover(window) >> built >> publish(window) >> summarise(window)
 
 
 hk_market_daily()

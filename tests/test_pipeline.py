@@ -1,6 +1,7 @@
 """The library path (what the DAG's tasks call), on a few sessions of the sample market."""
 
 import datetime as dt
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -65,3 +66,31 @@ def test_a_failed_validation_names_dataset_day_and_expectation(scratch_warehouse
     message = str(failure.value)
     assert message.startswith("prices 2024-11-14: ")
     assert "(close)" in message
+
+
+def test_live_turnover_estimated_before_the_daily_quotations_is_refreshed_by_a_later_run(scratch_warehouse,
+                                                                                          monkeypatch):
+    from hk_market.sources import live, sample
+
+    page = (Path(__file__).parent / "fixtures" / "hkex_daily_quotations" / "d241113e.htm").read_text()
+    day, published = dt.date(2024, 11, 13), {"pages": []}  # HKEX's page for the 13th: not out, then out
+    monkeypatch.setattr(live, "fetch_prices", sample.fetch_prices)  # the network's yfinance frame, offline
+    monkeypatch.setattr(live, "fetch_daily_quotations", lambda sessions: published["pages"])
+
+    def turnover(code: str) -> tuple:
+        with duckdb.connect(str(scratch_warehouse), read_only=True) as con:
+            return con.execute("select turnover_hkd, turnover_estimated from raw.prices "
+                               "where trade_date = $day and stock_code = $code", {"day": day, "code": code}).fetchone()
+
+    pipeline.extract("prices", [day], "live")
+    pipeline.validate("prices", [day], "at-17:30", source="live")
+    pipeline.load([day], "at-17:30", "live", ("prices",))
+    assert turnover("00700")[1] is True
+    assert pipeline.estimated_turnover(dt.date(2024, 11, 14), "live") == [day]
+    assert pipeline.estimated_turnover(dt.date(2024, 11, 14), "sample") == []  # the sample publishes no turnover
+
+    published["pages"] = [page]
+    pipeline.refresh_turnover(pipeline.estimated_turnover(dt.date(2024, 11, 14), "live"), "next-day", "live")
+    assert turnover("00700") == (7_474_521_088.0, False)  # HKEX's printed turnover
+    assert turnover("00002")[1] is True  # a stock the page does not print keeps the estimate
+    assert pipeline.estimated_turnover(dt.date(2024, 11, 14), "live") == []

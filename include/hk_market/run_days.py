@@ -130,11 +130,12 @@ def what_ran(runs: list[DayRun]) -> str:
 def seconds_per_stage(runs: list[DayRun]) -> str:
     """The table of task durations per stage and the wall time of each run."""
     stages = list(dict.fromkeys(stage for run in runs for stage in run.stage_seconds))
+    widths = {stage: max(12, len(stage) + 2) for stage in stages}
     lines = ["Seconds per stage (task durations; extract and validate summed over datasets)",
-             f"{'Day':<12}" + "".join(f"{stage:>12}" for stage in stages) + f"{'run':>9}"]
+             f"{'Day':<12}" + "".join(f"{stage:>{widths[stage]}}" for stage in stages) + f"{'run':>9}"]
     for run in runs:
-        cells = "".join(f"{run.stage_seconds[stage]:>12.1f}" if stage in run.stage_seconds else f"{'-':>12}"
-                        for stage in stages)
+        cells = "".join(f"{run.stage_seconds[stage]:>{widths[stage]}.1f}" if stage in run.stage_seconds
+                        else f"{'-':>{widths[stage]}}" for stage in stages)
         lines.append(f"{run.day!s:<12}{cells}{run.seconds:>9.1f}")
     return "\n".join(lines)
 

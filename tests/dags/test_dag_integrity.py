@@ -48,8 +48,8 @@ def test_validation_failures_are_not_retried(daily_dag):
 
 
 def test_every_task_that_writes_the_warehouse_takes_the_one_writer_pool(daily_dag):
-    writers = {"plan", "validate_prices", "validate_short_selling", "validate_southbound", "load", "build_marts",
-               "publish"}
+    writers = {"plan", "validate_prices", "validate_short_selling", "validate_southbound", "load", "refresh_turnover",
+               "build_marts", "publish"}
     assert {task.task_id for task in daily_dag.tasks if task.pool == "duckdb_writer"} == writers
 
 

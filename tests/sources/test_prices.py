@@ -27,6 +27,8 @@ def test_published_turnover_replaces_the_estimate_where_hkex_printed_one(bars):
     assert turnover["00700"] == 7_474_521_088.0
     assert turnover["00005"] == pytest.approx(typical_turnover(1_000_000, 70.0 * 1.01, 70.0 * 0.98, 70.0))
     assert pd.isna(turnover["HSI"])
+    estimated = frame.set_index("stock_code")["turnover_estimated"]
+    assert estimated.to_dict() == {"00700": False, "00005": True, "HSI": False}
 
 
 def test_published_turnover_of_another_day_is_not_used(bars):
@@ -40,3 +42,4 @@ def test_without_published_turnover_every_security_gets_the_estimate(bars):
     with_empty = parse(bars, DAYS[1:], INDEX_CODES, published([]))
     pd.testing.assert_frame_equal(with_none, with_empty)
     assert with_none["turnover_hkd"].notna().sum() == 2
+    assert with_none["turnover_estimated"].sum() == 2

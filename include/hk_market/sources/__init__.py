@@ -34,6 +34,11 @@ def extract(dataset: str, sessions: list[dt.date], source: str | None = None,
     raise ValueError(f"unknown dataset {dataset!r}")
 
 
+def publishes_turnover(source: str | None = None) -> bool:
+    """Whether the source publishes per-stock turnover (live: HKEX's Daily Quotations); the sample only estimates it."""
+    return settings.source_name(source) == "live"
+
+
 def _fetchers(source: str, full_market: bool) -> dict[str, Callable[[list[dt.date]], object]]:
     """upstream -> the source's fetch(sessions) for it."""
     if source == "live":

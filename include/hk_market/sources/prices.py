@@ -9,7 +9,8 @@ turnover_hkd: yfinance publishes no turnover. The live source passes HKEX's own 
 from the Daily Quotations report (sources.daily_quotations), so short selling ratios divide by the
 turnover HKEX counts. A security HKEX did not print (GEM, a non-HKD counter, a day whose report is
 not out yet) and every sample security get the estimate volume times the typical price
-(high + low + close) / 3. Indices have no turnover.
+(high + low + close) / 3, and turnover_estimated true, so a run can replace it once HKEX's is out.
+Indices have no turnover.
 """
 
 import datetime as dt
@@ -27,6 +28,7 @@ LANDING_SCHEMA = {
     "prev_close": "float64",         # close of the previous XHKG session
     "volume": "int64",               # shares
     "turnover_hkd": "float64",
+    "turnover_estimated": "bool",    # turnover_hkd is volume x typical price, not HKEX's printed figure
 }
 PRICE_FIELDS = ("Open", "High", "Low", "Close", "Volume")
 
@@ -83,9 +85,12 @@ def parse(raw: pd.DataFrame, sessions: list[dt.date], index_codes: dict[str, str
         "prev_close": prev_close[keep],
         "volume": np.round(volume[keep]),
         "turnover_hkd": turnover[keep],
+        "turnover_estimated": ~np.isnan(turnover[keep]),
     }).astype(LANDING_SCHEMA)
     if published_turnover is not None and len(published_turnover):
-        frame["turnover_hkd"] = _published(frame, published_turnover).fillna(frame["turnover_hkd"])
+        printed = _published(frame, published_turnover)
+        frame["turnover_hkd"] = printed.fillna(frame["turnover_hkd"])
+        frame["turnover_estimated"] &= printed.isna()
     return frame
 
 

@@ -10,6 +10,7 @@ create table if not exists raw.prices (
     prev_close double,
     volume bigint,
     turnover_hkd double,
+    turnover_estimated boolean,
     source varchar not null,
     run_id varchar not null,
     loaded_at timestamp not null
@@ -33,5 +34,6 @@ create table if not exists raw.southbound (
     run_id varchar not null,
     loaded_at timestamp not null
 );
--- Warehouses created before HKEX's Total Turnover was landed.
+-- Warehouses created before HKEX's Total Turnover was landed, or before estimated turnover was flagged.
 alter table raw.southbound add column if not exists total_turnover_hkd double;
+alter table raw.prices add column if not exists turnover_estimated boolean;

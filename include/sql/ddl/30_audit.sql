@@ -34,3 +34,4 @@ create table if not exists audit.quarantine_southbound as
     select * exclude (source, run_id, loaded_at), ''::varchar as expectation, ''::varchar as run_id, now()::timestamp as quarantined_at
     from raw.southbound limit 0;
 alter table audit.quarantine_southbound add column if not exists total_turnover_hkd double;
+alter table audit.quarantine_prices add column if not exists turnover_estimated boolean;
