@@ -62,6 +62,22 @@ def test_an_earlier_session_reads_the_short_selling_section_of_its_daily_quotati
     pd.testing.assert_frame_equal(earlier, section[list(short_selling.LANDING_SCHEMA)])
 
 
+def test_a_daily_quotations_page_fetched_for_turnover_is_not_downloaded_again_for_short_selling(earlier_quotations,
+                                                                                                  monkeypatch):
+    fetched = []
+    serve = hkex.http.get_text
+    monkeypatch.setattr(hkex.http, "get_text", lambda url: fetched.append(url) or serve(url))
+    page_url = hkex.DAILY_QUOTATIONS_URL.format(day=PREVIOUS)
+    hkex.fetch_daily_quotations([PREVIOUS])
+    pages = hkex.fetch_short_selling([PREVIOUS, DAY])
+    assert fetched.count(page_url) == 1
+    assert '<a name = "quotations">' not in pages[0]  # the short selling part is kept, not the whole page
+    pd.testing.assert_frame_equal(daily_quotations.parse_short_selling(pages[0]),
+                                  daily_quotations.parse_short_selling(earlier_quotations[page_url]))
+    hkex.fetch_short_selling([PREVIOUS, DAY])  # used once: a later fetch downloads the page again
+    assert fetched.count(page_url) == 2
+
+
 def test_an_earlier_session_has_no_gem_short_selling_and_says_so(earlier_quotations, caplog):
     hkex.fetch_short_selling([PREVIOUS, DAY])
     assert ("short selling of 2024-11-13 is the Main Board's only, from its Daily Quotations: HKEX serves GEM's "

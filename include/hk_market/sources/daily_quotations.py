@@ -112,6 +112,17 @@ def parse_short_selling(raw: str) -> pd.DataFrame:
     }).astype(LANDING_SCHEMA)
 
 
+def short_selling_page(raw: str) -> str | None:
+    """The page cut to its heading and short selling section, all that parse_short_selling reads (a small part
+    of a page of tens of MB); None for a page without that section."""
+    start = _SHORT_SELLING[0].search(raw)
+    end = _SHORT_SELLING[1].search(raw, start.end()) if start else None
+    if end is None:
+        return None
+    quotations = _QUOTATIONS[0].search(raw)
+    return raw[: quotations.start() if quotations else 0] + raw[start.start() : end.end()]
+
+
 def report_date(raw: str) -> dt.date:
     """The trading day of a report: the first date in its heading (DD MON YYYY or DD/MM/YYYY)."""
     start = _QUOTATIONS[0].search(raw)

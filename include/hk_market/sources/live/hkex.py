@@ -31,6 +31,9 @@ SHORT_SELLING_URLS = (f"{HKEX}/eng/stat/smstat/ssturnover/ncms/ashtmain.htm",
 DAILY_QUOTATIONS_URL = HKEX + "/eng/stat/smstat/dayquot/d{day:%y%m%d}e.htm"
 STOCK_CONNECT_URL = HKEX + "/eng/csm/DailyStat/data_tab_daily_{day:%Y%m%d}e.js"
 LIST_OF_SECURITIES_URL = f"{HKEX}/eng/services/trading/securities/securitieslists/ListOfSecurities.xlsx"
+# The short selling part of each Daily Quotations page the last fetch_daily_quotations downloaded: a backfill
+# chunk extracts prices first, so its earlier sessions' short selling needs no second download of the page.
+_short_selling_pages: dict[dt.date, str] = {}
 
 
 def fetch_short_selling(sessions: list[dt.date]) -> list[str]:
@@ -55,18 +58,24 @@ def fetch_short_selling(sessions: list[dt.date]) -> list[str]:
                     "day-close report for the latest session (%s) alone", _days(earlier), published_day)
     pages = []
     for day in sessions:
-        pages.extend(latest if day == published_day else [_daily_quotations_page(day)])
+        pages.extend(latest if day == published_day else [_short_selling_pages.pop(day, None)
+                                                          or _daily_quotations_page(day)])
     return pages
 
 
 def fetch_daily_quotations(sessions: list[dt.date]) -> list[str]:
-    """Each session's Daily Quotations page; a page not published yet is left out (with a warning)."""
+    """Each session's Daily Quotations page; a page not published yet is left out (with a warning). Keeps the
+    pages' short selling parts for the next fetch_short_selling of the same sessions."""
     pages = []
+    _short_selling_pages.clear()
     for day in sessions:
         try:
             pages.append(_daily_quotations_page(day))
         except NotPublished as missing:
             log.warning("%s: turnover for %s is estimated from volume and prices", missing, day)
+            continue
+        if part := daily_quotations.short_selling_page(pages[-1]):
+            _short_selling_pages[day] = part
     return pages
 
 
