@@ -94,3 +94,32 @@ def test_live_turnover_estimated_before_the_daily_quotations_is_refreshed_by_a_l
     assert turnover("00700") == (7_474_521_088.0, False)  # HKEX's printed turnover
     assert turnover("00002")[1] is True  # a stock the page does not print keeps the estimate
     assert pipeline.estimated_turnover(dt.date(2024, 11, 14), "live") == []
+
+
+def test_gem_short_selling_is_unknown_not_zero_on_a_session_read_from_daily_quotations_alone(scratch_warehouse):
+    earlier, latest = dt.date(2024, 11, 13), dt.date(2024, 11, 14)
+    run_window([earlier, latest])
+    with duckdb.connect(str(scratch_warehouse)) as con:
+        unsold, sold = (con.execute(f"""
+            select min(stock_code) from core.security_prices as p
+            where trade_date = $day and stock_code {kind} (select stock_code from core.short_selling
+                                                           where trade_date = $day)""", {"day": earlier}).fetchone()[0]
+                        for kind in ("not in", "in"))
+        main_board_unsold = con.execute("""
+            select max(stock_code) from core.security_prices where trade_date = $day
+            and stock_code not in (select stock_code from core.short_selling where trade_date = $day)""",
+            {"day": earlier}).fetchone()[0]
+        con.execute("update core.securities set board = 'GEM' where stock_code in ($unsold, $sold)",
+                    {"unsold": unsold, "sold": sold})
+        # as a live backfill reads a session before the latest: the Main Board's Daily Quotations page alone
+        con.execute("update raw.short_selling set from_daily_quotations = true where trade_date = $day",
+                    {"day": earlier})
+    pipeline.build([earlier, latest])
+    with duckdb.connect(str(scratch_warehouse), read_only=True) as con:
+        short = dict(((day, code), (hkd, ratio)) for day, code, hkd, ratio in con.execute(
+            "select trade_date, stock_code, short_turnover_hkd, short_sell_ratio_pct from marts.security_daily"
+        ).fetchall())
+    assert short[earlier, unsold] == (None, None)  # GEM, not reported that session: unknown
+    assert short[earlier, sold][0] > 0
+    assert short[earlier, main_board_unsold] == (0, 0)
+    assert short[latest, unsold][0] is not None  # the day-close reports cover GEM too

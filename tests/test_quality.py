@@ -30,6 +30,7 @@ def price_frame(securities: int = 20, day: dt.date = DAY) -> pd.DataFrame:
             "prev_close": 10.0,
             "volume": 1_000,
             "turnover_hkd": 10_500.0,
+            "turnover_estimated": True,
         }
     ).astype(prices.LANDING_SCHEMA)
 
@@ -41,6 +42,7 @@ def short_selling_frame(stocks: int = 10) -> pd.DataFrame:
             "stock_code": [f"{number:05d}" for number in range(1, stocks + 1)],
             "short_shares": 5_000,
             "short_turnover_hkd": 52_500.0,
+            "from_daily_quotations": False,
         }
     ).astype(short_selling.LANDING_SCHEMA)
 

@@ -90,6 +90,7 @@ def test_short_selling_of_each_hkd_counter_is_read_exactly(page):
         "short_shares": [402_000, 3_290_000, 1_830_400, 2_904_300, 30_512_000, 8_412_300],
         "short_turnover_hkd": [16_240_800.0, 23_424_800.0, 131_605_760.0, 1_190_763_000.0, 609_019_520.0,
                                744_067_935.0],
+        "from_daily_quotations": True,
     }).astype(short_selling.LANDING_SCHEMA)
     pd.testing.assert_frame_equal(parse_short_selling(page), expected)
 

@@ -25,7 +25,7 @@ def main_board() -> str:
 
 def _frame(rows: list[tuple[str, int, float]], day: dt.date = DAY) -> pd.DataFrame:
     return pd.DataFrame(
-        [(pd.Timestamp(day), code, shares, turnover) for code, shares, turnover in rows],
+        [(pd.Timestamp(day), code, shares, turnover, False) for code, shares, turnover in rows],  # day-close rows
         columns=list(LANDING_SCHEMA),
     ).astype(LANDING_SCHEMA)
 

@@ -109,6 +109,7 @@ def parse_short_selling(raw: str) -> pd.DataFrame:
         "stock_code": hkd["code"].str.zfill(5),
         "short_shares": hkd["shares"].map(integer),
         "short_turnover_hkd": hkd["turnover"].map(integer),
+        "from_daily_quotations": True,
     }).astype(LANDING_SCHEMA)
 
 

@@ -16,6 +16,9 @@ LANDING_SCHEMA = {
     "stock_code": "string",          # five digits, zero padded
     "short_shares": "int64",
     "short_turnover_hkd": "float64",
+    # Read from a Daily Quotations page (the live source's, before the latest session: Main Board only),
+    # not from the day-close reports, which cover GEM too.
+    "from_daily_quotations": "bool",
 }
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -174,6 +177,7 @@ def _landing_frame(sections: list[_Section]) -> pd.DataFrame:
         "stock_code": rows["code"][hkd].str.zfill(5).to_numpy(),
         "short_shares": shares[hkd],
         "short_turnover_hkd": turnover[hkd],
+        "from_daily_quotations": False,
     })
     return frame.astype(LANDING_SCHEMA)
 

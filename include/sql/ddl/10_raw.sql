@@ -20,6 +20,7 @@ create table if not exists raw.short_selling (
     stock_code varchar not null,
     short_shares bigint,
     short_turnover_hkd double,
+    from_daily_quotations boolean,
     source varchar not null,
     run_id varchar not null,
     loaded_at timestamp not null
@@ -37,3 +38,4 @@ create table if not exists raw.southbound (
 -- Warehouses created before HKEX's Total Turnover was landed, or before estimated turnover was flagged.
 alter table raw.southbound add column if not exists total_turnover_hkd double;
 alter table raw.prices add column if not exists turnover_estimated boolean;
+alter table raw.short_selling add column if not exists from_daily_quotations boolean;

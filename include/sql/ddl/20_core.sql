@@ -52,7 +52,8 @@ create table if not exists core.short_selling (
     trade_date date not null,
     stock_code varchar not null,
     short_shares bigint not null,
-    short_turnover_hkd double not null
+    short_turnover_hkd double not null,
+    from_daily_quotations boolean  -- Main Board only: the session's GEM figures are unknown
 );
 create table if not exists core.southbound (
     trade_date date not null,
@@ -61,3 +62,5 @@ create table if not exists core.southbound (
     sell_hkd double not null,
     net_buy_hkd double not null
 );
+-- Warehouses created before short selling read from Daily Quotations pages was told apart.
+alter table core.short_selling add column if not exists from_daily_quotations boolean;

@@ -1,10 +1,21 @@
--- A security without a short selling row had no short selling that day (or is not shortable).
+-- A security without a short selling row had no short selling that day (or is not shortable), except a GEM
+-- security on a session whose short selling came from Daily Quotations pages alone (the Main Board's): unknown.
 with prices as (
     select * from core.security_prices where trade_date between $start and $end
 ),
 
 short_selling as (
-    select * from core.short_selling where trade_date between $start and $end
+    select trade_date, stock_code, short_turnover_hkd as reported_hkd
+    from core.short_selling
+    where trade_date between $start and $end
+),
+
+gem_unreported as (
+    select trade_date
+    from core.short_selling
+    where trade_date between $start and $end
+    group by trade_date
+    having bool_and(from_daily_quotations)
 )
 
 select
@@ -18,8 +29,13 @@ select
     p.change_pct,
     p.volume,
     p.turnover_hkd,
-    coalesce(ss.short_turnover_hkd, 0) as short_turnover_hkd,
-    100 * coalesce(ss.short_turnover_hkd, 0) / nullif(p.turnover_hkd, 0) as short_sell_ratio_pct
+    case
+        when ss.reported_hkd is not null then ss.reported_hkd
+        when s.board = 'GEM' and g.trade_date is not null then null
+        else 0
+    end as short_turnover_hkd,
+    100 * short_turnover_hkd / nullif(p.turnover_hkd, 0) as short_sell_ratio_pct
 from prices as p
 left join core.securities as s using (stock_code)
 left join short_selling as ss using (trade_date, stock_code)
+left join gem_unreported as g using (trade_date)
