@@ -12,6 +12,9 @@ CORE_MODELS = ("security_prices", "index_prices", "short_selling", "southbound")
 MART_MODELS = ("security_daily", "market_summary", "southbound_daily", "sector_daily", "theme_daily",
                "movers_daily")
 MODELS = {"core": CORE_MODELS, "marts": MART_MODELS}  # the only names rebuild() puts into SQL
+# The marts whose rows read earlier days (year-to-date sums, the ratio change against the previous
+# session); every other mart's day reads only that day, so it is rebuilt for the window alone.
+MARTS_AFTER_WINDOW = ("market_summary", "southbound_daily")
 
 
 def model_sql(layer: str, model: str) -> str:
@@ -29,9 +32,9 @@ def rebuild(con: duckdb.DuckDBPyConnection, layer: str, model: str, first: dt.da
 
 
 def build_window(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> dt.date:
-    """Rebuild core for first..last and marts from first to the last loaded day of last's year.
+    """Rebuild core and marts for first..last, and MARTS_AFTER_WINDOW on to the last loaded day of last's year.
 
-    Marts reach past the window because later days depend on it: the year-to-date southbound sums
+    Those reach past the window because later days depend on it: the year-to-date southbound sums
     and the short selling ratio's change against the previous session. Returns the marts' last day.
     """
     mart_last = con.execute(
@@ -43,5 +46,5 @@ def build_window(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) 
         for model in CORE_MODELS:
             rebuild(con, "core", model, first, last)
         for model in MART_MODELS:
-            rebuild(con, "marts", model, first, mart_last)
+            rebuild(con, "marts", model, first, mart_last if model in MARTS_AFTER_WINDOW else last)
     return mart_last

@@ -1,5 +1,7 @@
 -- The short selling ratio of an index is its constituents' short turnover over their turnover.
 -- The point change compares with the previous HKEX session, which may lie before the window.
+-- Turnovers come from marts.security_daily (built first, no short selling counted as 0): no second
+-- join of the prices with short selling.
 with window_days as (
     select trade_date, prev_session
     from core.trading_calendar
@@ -15,14 +17,13 @@ ratio_days as (
 constituent_days as (
     select
         c.index_code,
-        p.trade_date,
-        core.sum_hkd(p.turnover_hkd) as constituents_turnover_hkd,
-        core.sum_hkd(coalesce(s.short_turnover_hkd, 0)) as short_turnover_hkd
-    from core.security_prices as p
+        s.trade_date,
+        core.sum_hkd(s.turnover_hkd) as constituents_turnover_hkd,
+        core.sum_hkd(s.short_turnover_hkd) as short_turnover_hkd
+    from marts.security_daily as s
     join core.index_constituents as c using (stock_code)
-    left join core.short_selling as s using (trade_date, stock_code)
-    where p.trade_date in (select trade_date from ratio_days)
-    group by c.index_code, p.trade_date
+    where s.trade_date in (select trade_date from ratio_days)
+    group by c.index_code, s.trade_date
 ),
 
 ratios as (

@@ -1,11 +1,9 @@
 -- The liquidity floor (HK$20 million turnover, HK$0.50 close) keeps illiquid penny stocks out.
--- Top 10 per day with a bounded max_by/min_by rather than ranking every row; ties go to the lower code.
-with liquid as (
-    select
-        *,
-        struct_pack(change_pct, code_order := -stock_code::integer) as gainer_key,
-        struct_pack(change_pct, code_order := stock_code::integer) as loser_key,
-        struct_pack(stock_code, name, sector, close, change_pct, volume, turnover_hkd) as mover
+-- Each day's tenth largest move up and down comes first (over the moves alone); only the rows at or
+-- beyond it, a filter the scan applies, are then ranked. Ties go to the lower code. Not materialized:
+-- each reader scans marts.security_daily with its own filters rather than buffering every liquid row.
+with liquid as not materialized (
+    select trade_date, stock_code, name, sector, close, change_pct, volume, turnover_hkd
     from marts.security_daily
     where trade_date between $start and $end
         and turnover_hkd >= 20e6
@@ -13,22 +11,39 @@ with liquid as (
         and change_pct is not null
 ),
 
-top_ten as (
+cutoffs as (
     select
         trade_date,
-        max_by(mover, gainer_key, 10) filter (where change_pct > 0) as gainers,
-        min_by(mover, loser_key, 10) filter (where change_pct < 0) as losers
+        list_min(max(change_pct, 10) filter (where change_pct > 0)) as gainer_cutoff,
+        list_max(min(change_pct, 10) filter (where change_pct < 0)) as loser_cutoff
     from liquid
     group by trade_date
 ),
 
-movers as (
-    select trade_date, 'gainer' as direction, unnest(gainers) as mover, generate_subscripts(gainers, 1) as rank
-    from top_ten
-    union all
-    select trade_date, 'loser' as direction, unnest(losers) as mover, generate_subscripts(losers, 1) as rank
-    from top_ten
+gainers as (
+    select
+        l.trade_date,
+        'gainer' as direction,
+        row_number() over (partition by l.trade_date order by l.change_pct desc, l.stock_code::integer) as rank,
+        l.* exclude (trade_date)
+    from liquid as l
+    join cutoffs as c on c.trade_date = l.trade_date and l.change_pct >= c.gainer_cutoff
+    where l.change_pct > 0
+    qualify rank <= 10
+),
+
+losers as (
+    select
+        l.trade_date,
+        'loser' as direction,
+        row_number() over (partition by l.trade_date order by l.change_pct asc, l.stock_code::integer) as rank,
+        l.* exclude (trade_date)
+    from liquid as l
+    join cutoffs as c on c.trade_date = l.trade_date and l.change_pct <= c.loser_cutoff
+    where l.change_pct < 0
+    qualify rank <= 10
 )
 
-select trade_date, direction, rank, mover.*
-from movers
+select * from gainers
+union all
+select * from losers
