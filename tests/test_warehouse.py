@@ -41,3 +41,19 @@ def test_a_writer_that_waits_too_long_fails_naming_the_warehouse(scratch_warehou
                 pass
     finally:
         holder.kill()
+
+
+def test_the_ddl_runs_again_only_when_it_changed(tmp_path, monkeypatch):
+    path = tmp_path / "hk_market.duckdb"
+    with warehouse.connect(path) as con:
+        warehouse.ensure_schema(con)
+        applied = con.execute("select * from audit.schema_version").fetchall()
+        con.execute("alter table raw.prices drop column turnover_estimated")  # as in a warehouse of an older DDL
+        warehouse.ensure_schema(con)
+        assert con.execute("select * from audit.schema_version").fetchall() == applied  # same DDL: not run
+        scripts, digest = warehouse._ddl()
+        monkeypatch.setattr(warehouse, "_ddl", lambda: (scripts, "a newer digest"))
+        warehouse.ensure_schema(con)  # a new DDL runs, and adds the column back
+        assert "turnover_estimated" in {name for (name,) in con.execute(
+            "select column_name from duckdb_columns() where table_name = 'prices' and schema_name = 'raw'").fetchall()}
+        assert con.execute("select ddl_sha256 from audit.schema_version").fetchall() == [("a newer digest",)]

@@ -19,6 +19,11 @@ create table if not exists audit.validation_results (
     observed varchar,
     recorded_at timestamp not null
 );
+create table if not exists audit.schema_version (
+    ddl_sha256 varchar not null,
+    applied_at timestamp not null
+);
+comment on table audit.schema_version is 'The SHA-256 of the DDL (include/sql/ddl/) last applied to this warehouse, and when.';
 comment on table audit.runs is 'One row per dataset loaded by a run: the window of sessions and the rows loaded.';
 comment on table audit.validation_results is 'Every expectation evaluated by validation, per run, dataset and window of sessions, with its outcome.';
 
