@@ -46,7 +46,8 @@ def marts(warehouse) -> dict[str, pd.DataFrame]:
 
 
 def test_backfilling_2024_to_the_wrap_day_gives_a_complete_ytd_near_630_billion(scratch_warehouse):
-    backfill.run("2024-01-02", "2024-11-14", chunk_sessions=60)
+    seconds = backfill.run("2024-01-02", "2024-11-14", chunk_sessions=60)
+    assert all(seconds[stage] > 0 for stage in ("extract", "read landing", "validate", "load", "marts")), seconds
     with duckdb.connect(str(scratch_warehouse), read_only=True) as con:
         ytd_complete, ytd_net_buy_hkd = con.execute(
             "select ytd_complete, ytd_net_buy_hkd from marts.southbound_daily "
@@ -75,6 +76,16 @@ def test_a_backfill_never_reuses_files_that_another_source_landed(scratch_wareho
     assert fetched == ["live", "sample"]
     with pytest.raises(FileNotFoundError, match="prices: nothing landed from live for 2024-11-13, 2024-11-14"):
         landing.read("prices", sessions, "live")
+
+
+def test_a_chunk_that_fails_to_extract_stops_the_backfill_with_the_chunks_before_it_loaded(scratch_warehouse):
+    blocked = landing.path("prices", dt.date(2024, 11, 14))
+    blocked.mkdir(parents=True)  # the worker extracting the second chunk cannot land this session's file
+    with pytest.raises(IsADirectoryError, match="2024-11-14"):
+        backfill.run("2024-11-11", "2024-11-14", datasets=["prices"], chunk_sessions=2)
+    with duckdb.connect(str(scratch_warehouse), read_only=True) as con:
+        loaded = [day for (day,) in con.execute("select distinct trade_date from raw.prices order by 1").fetchall()]
+    assert loaded == [dt.date(2024, 11, 11), dt.date(2024, 11, 12)]
 
 
 def test_a_short_selling_backfill_is_checked_against_the_loaded_prices_when_none_are_landed(scratch_warehouse):

@@ -75,6 +75,23 @@ def test_a_clean_frame_passes_with_no_failing_rows(dataset):
     raise_for_failures(report)
 
 
+def test_a_passing_expectation_says_how_many_rows_it_checked():
+    report = validate("prices", price_frame(), [DAY])
+
+    observed = {outcome.label: outcome.observed for outcome in report.outcomes}
+    assert observed["expect_column_values_to_be_between(close)"] == "0 unexpected of 23"
+
+
+def test_only_the_failed_expectations_keep_examples_of_their_rows_for_data_docs():
+    report = validate("prices", edited(price_frame(), 5, close=-1.0), [DAY])
+
+    details = {result.expectation_config.kwargs.get("column"): result.result
+               for result in report.suite_result.results
+               if result.expectation_config.type == "expect_column_values_to_be_between"}
+    assert details["close"]["partial_unexpected_index_list"] == [5]
+    assert "partial_unexpected_index_list" not in details["open"]
+
+
 def test_negative_close_fails_naming_dataset_day_and_expectation():
     report = validate("prices", edited(price_frame(), 5, close=-1.0), [DAY])
 

@@ -2,7 +2,8 @@
 
 Each chunk is extracted in one batch per dataset (landed files are reused unless refetch is set),
 validated, and loaded with one set-based statement per table in one transaction; the marts are
-rebuilt once for the whole range at the end.
+rebuilt once for the whole range at the end. While a chunk is validated and loaded, a worker process
+extracts the next and reads its landed files (it writes no more than those; the warehouse is written here).
 
     python -m hk_market.backfill 2024-01-02 2024-11-14 [--datasets prices,southbound] [--refetch]
 """
@@ -10,13 +11,20 @@ rebuilt once for the whole range at the end.
 import argparse
 import datetime as dt
 import logging
+import multiprocessing
 import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 
-from hk_market import DATASETS, calendar, landing, pipeline, settings
+import pandas as pd
+
+from hk_market import DATASETS, calendar, landing, pipeline, quality, settings
 
 log = logging.getLogger(__name__)
 CHUNK_SESSIONS = 250  # about a year: big enough for set-based loads, small enough for memory
+STAGES = ("extract", "waiting for extract", "read landing", "validate", "load", "marts")
 
 
 def check_range(start: str | dt.date, end: str | dt.date, today: dt.date | None = None) -> list[dt.date]:
@@ -54,6 +62,29 @@ def chunks(sessions: list[dt.date], size: int = CHUNK_SESSIONS) -> list[list[dt.
     return [sessions[i : i + size] for i in range(0, len(sessions), size)]
 
 
+class StageSeconds(dict[str, float]):
+    """Seconds spent per stage (STAGES, in order), summed over the chunks."""
+
+    def __init__(self):
+        super().__init__(dict.fromkeys(STAGES, 0.0))
+
+    def add(self, stage: str, seconds: float) -> None:
+        self[stage] += seconds
+
+    def add_all(self, other: "StageSeconds") -> None:
+        for stage, seconds in other.items():
+            self.add(stage, seconds)
+
+    @contextmanager
+    def timing(self, stage: str) -> Iterator[None]:
+        """Add the seconds the block takes to the stage."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(stage, time.perf_counter() - started)
+
+
 def extract_chunk(chunk: list[dt.date], datasets: tuple[str, ...], refetch: bool = False,
                   source: str | None = None) -> dict[str, int | None]:
     """Extract each dataset for the chunk in one batch; None for a dataset whose landed files are reused."""
@@ -66,38 +97,81 @@ def extract_chunk(chunk: list[dt.date], datasets: tuple[str, ...], refetch: bool
     return rows
 
 
-def load_chunk(chunk: list[dt.date], datasets: tuple[str, ...], run_id: str, source: str | None = None
-               ) -> dict[str, int]:
-    """Validate the chunk's landed rows per dataset, then load them all in one transaction."""
-    frames = {dataset: landing.read(dataset, chunk, source) for dataset in datasets}
-    for dataset in datasets:
-        pipeline.validate(dataset, chunk, run_id, frame=frames[dataset], prices=frames.get("prices"), data_docs=False,
-                          source=source)
-    return pipeline.load(chunk, run_id, source, datasets, frames)
+def load_chunk(chunk: list[dt.date], datasets: tuple[str, ...], run_id: str, source: str | None = None,
+               seconds: StageSeconds | None = None, frames: dict[str, pd.DataFrame] | None = None) -> dict[str, int]:
+    """Validate the chunk's landed rows (read here unless given) per dataset, then load them all in one
+    transaction."""
+    seconds = StageSeconds() if seconds is None else seconds
+    if frames is None:
+        with seconds.timing("read landing"):
+            frames = _landed_frames(chunk, datasets, source)
+    with seconds.timing("validate"):
+        for dataset in datasets:
+            pipeline.validate(dataset, chunk, run_id, frame=frames[dataset], prices=frames.get("prices"),
+                              data_docs=False, source=source)
+    with seconds.timing("load"):
+        return pipeline.load(chunk, run_id, source, datasets, frames)
+
+
+def _landed_frames(chunk: list[dt.date], datasets: tuple[str, ...], source: str | None = None
+                   ) -> dict[str, pd.DataFrame]:
+    return {dataset: landing.read(dataset, chunk, source) for dataset in datasets}
 
 
 def run(start, end, datasets=None, refetch: bool = False, run_id: str | None = None,
-        chunk_sessions: int = CHUNK_SESSIONS, progress: bool = False) -> dict[str, float]:
-    """Backfill start..end; returns seconds per stage. Shows a progress bar when asked."""
+        chunk_sessions: int = CHUNK_SESSIONS, progress: bool = False,
+        seconds: StageSeconds | None = None) -> StageSeconds:
+    """Backfill start..end; returns seconds per stage (given seconds are added to). Shows a progress bar when asked.
+
+    With more than one chunk, a spawned worker process extracts and reads each chunk while the one before
+    is validated and loaded, so a script calling run() needs the `if __name__ == "__main__":` guard. The
+    stages overlap, so their seconds add up to more than the run's; "waiting for extract" is the time the
+    loads waited for the worker.
+    """
     sessions, datasets = check_range(start, end), check_datasets(datasets)
     run_id = run_id or f"backfill_{sessions[0]}_{sessions[-1]}_{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
     parts = chunks(sessions, chunk_sessions)
-    seconds = {"extract": 0.0, "validate_and_load": 0.0, "build_marts": 0.0}
+    seconds = StageSeconds() if seconds is None else seconds
     bar = _progress_bar(len(sessions), progress)
-    for number, chunk in enumerate(parts, start=1):
-        started = time.perf_counter()
-        extract_chunk(chunk, datasets, refetch)
-        extracted = time.perf_counter()
-        rows = load_chunk(chunk, datasets, run_id)
-        seconds["extract"] += extracted - started
-        seconds["validate_and_load"] += time.perf_counter() - extracted
-        log.info("chunk %d of %d (%s..%s): loaded %s", number, len(parts), chunk[0], chunk[-1], rows)
-        bar.update(len(chunk))
+    worker = _extract_worker(len(parts))
+    try:
+        landed = worker.submit(_extract_and_read, parts[0], datasets, refetch)
+        with seconds.timing("validate"):
+            quality.prepare_suites(datasets)  # seconds of imports, while the first chunk is extracted
+        for number, chunk in enumerate(parts, start=1):
+            with seconds.timing("waiting for extract"):
+                worker_seconds, frames = landed.result()
+            if number < len(parts):  # one chunk ahead: the frames of more would pile up here
+                landed = worker.submit(_extract_and_read, parts[number], datasets, refetch)
+            seconds.add_all(worker_seconds)
+            rows = load_chunk(chunk, datasets, run_id, seconds=seconds, frames=frames)
+            log.info("chunk %d of %d (%s..%s): loaded %s", number, len(parts), chunk[0], chunk[-1], rows)
+            bar.update(len(chunk))
+    finally:
+        worker.shutdown(cancel_futures=True)  # after a failure, the chunk being extracted is finished first
     bar.close()
-    started = time.perf_counter()
-    pipeline.build(sessions)
-    seconds["build_marts"] = time.perf_counter() - started
+    with seconds.timing("marts"):
+        pipeline.build(sessions)
     return seconds
+
+
+def _extract_worker(chunk_count: int) -> Executor:
+    """Where the chunks are extracted and read: a process for several (that work is Python-bound, so a thread
+    would not overlap the loads), a thread for one (no process to start). Every warehouse write stays here."""
+    if chunk_count == 1:
+        return ThreadPoolExecutor(max_workers=1)
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _extract_and_read(chunk: list[dt.date], datasets: tuple[str, ...], refetch: bool
+                      ) -> tuple[StageSeconds, dict[str, pd.DataFrame]]:
+    """In the worker: extract_chunk(), then the chunk's landed frames, with the seconds each took."""
+    seconds = StageSeconds()
+    with seconds.timing("extract"):
+        extract_chunk(chunk, datasets, refetch)
+    with seconds.timing("read landing"):
+        frames = _landed_frames(chunk, datasets)
+    return seconds, frames
 
 
 def _progress_bar(total: int, shown: bool):
@@ -118,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds = run(args.start, args.end, args.datasets, args.refetch, progress=True)
     except ValueError as error:
         parser.error(str(error))
-    print(" ".join(f"{stage} {value:.1f}s" for stage, value in seconds.items()))
+    print(", ".join(f"{stage} {value:.1f} s" for stage, value in seconds.items()))
     return 0
 
 

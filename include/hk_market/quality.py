@@ -4,7 +4,7 @@ validate() runs a dataset's suite on a landing frame and reports every expectati
 that broke a row-level expectation; raise_for_failures() turns critical failures into DataQualityError;
 build_data_docs() adds a report to the Great Expectations Data Docs site (gx/data_docs/index.html beside
 the landing zone). great_expectations takes seconds to import, so it is only imported when the first frame
-is validated.
+is validated, or earlier by prepare_suites().
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ INDEX_MOVE_LIMIT_PCT = 15
 STOCK_CODE_PATTERN = r"^\d{5}$"
 PRICE_CODE_PATTERN = r"^(?:\d{5}|HSI|HSCEI|HSTECH)$"  # securities and INDEX_CODES
 EXAMPLES_SHOWN = 3
+# Every expectation runs with BASIC results (counts, no row lists); the failed ones run again for their rows.
 ROWS_LISTED_IN_SUMMARY = 1000  # flagged rows a SUMMARY result lists; more and their expectation is re-run
 SUMMARY_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": ROWS_LISTED_IN_SUMMARY}
 # pandas dtype names a landed column may have for its LANDING_SCHEMA dtype (Parquet keeps datetimes in ms).
@@ -248,7 +249,11 @@ class ExpectationOutcome:
     @property
     def label(self) -> str:
         """The expectation and its column(s), e.g. expect_column_values_to_be_between(close)."""
-        return f"{self.expectation}({self.column})" if self.column else self.expectation
+        return _label(self.expectation, self.column)
+
+
+def _label(expectation: str, column: str | None) -> str:
+    return f"{expectation}({column})" if column else expectation
 
 
 @dataclass
@@ -331,13 +336,11 @@ def validate(
     }
     validation = _validation_definition(dataset)
     suite_result = validation.run(
-        batch_parameters={"dataframe": checked},
-        expectation_parameters=parameters,
-        result_format=dict(SUMMARY_FORMAT),  # GE fills in defaults in place
+        batch_parameters={"dataframe": checked}, expectation_parameters=parameters, result_format="BASIC"
     )
-    results = suite_result.results
     order = {expectation.id: position for position, expectation in enumerate(validation.suite.expectations)}
-    results = sorted(results, key=lambda result: order[result.expectation_config.id])  # GE reorders them
+    results = sorted(suite_result.results, key=lambda result: order[result.expectation_config.id])  # GE reorders
+    results = suite_result.results = _summarised_failures(validation, checked, parameters, results)
     outcomes = [_outcome(result) for result in results]
     report = ValidationReport(
         dataset=dataset,
@@ -401,6 +404,13 @@ def _suite(dataset: str):
         for rule in suite_rules(dataset)
     ]
     return gx.ExpectationSuite(name=dataset, expectations=expectations)
+
+
+def prepare_suites(datasets: tuple[str, ...]) -> None:
+    """Import Great Expectations and register the datasets' suites now (seconds), e.g. while their frames are
+    extracted, rather than when the first frame is validated."""
+    for dataset in datasets:
+        _validation_definition(dataset)
 
 
 @cache
@@ -566,6 +576,19 @@ def _is_null(value) -> bool:
     return not isinstance(value, tuple | list) and bool(pd.isna(value))
 
 
+def _summarised_failures(validation, checked: pd.DataFrame, parameters: dict, results: list) -> list:
+    """The results, each failed one replaced by its SUMMARY result: examples and up to ROWS_LISTED_IN_SUMMARY
+    flagged rows (a passed one flags none, so its BASIC result says all there is)."""
+    failed = [result for result in results if not result.success]
+    if not failed:
+        return results
+    summaries = {
+        _outcome(summary).label: summary
+        for summary in _rerun(validation, checked, parameters, failed, dict(SUMMARY_FORMAT))  # GE fills it in
+    }
+    return [summaries.get(_outcome(result).label, result) for result in results]
+
+
 def _broken_rows(
     validation, checked: pd.DataFrame, parameters: dict, results_and_outcomes
 ) -> dict[str, list[int]]:
@@ -580,27 +603,27 @@ def _broken_rows(
         if not outcome.success and "partial_unexpected_index_list" in result.result
     ]
     listed = {outcome.label: result.result["partial_unexpected_index_list"] for result, outcome in flagged}
-    expectations = {expectation.id: expectation for expectation in validation.suite.expectations}
-    unlisted = [
-        expectations[result.expectation_config.id]
-        for result, outcome in flagged
-        if result.result["unexpected_count"] > len(listed[outcome.label])
-    ]
-    return listed | (_all_broken_rows(validation, checked, parameters, unlisted) if unlisted else {})
+    unlisted = [result for result, outcome in flagged if result.result["unexpected_count"] > len(listed[outcome.label])]
+    if not unlisted:
+        return listed
+    complete = _rerun(validation, checked, parameters, unlisted, "COMPLETE")
+    return listed | {_outcome(result).label: result.result["unexpected_index_list"] for result in complete}
 
 
-def _all_broken_rows(
-    validation, checked: pd.DataFrame, parameters: dict, expectations: list
-) -> dict[str, list[int]]:
-    """Every row position each of these expectations flags (result format COMPLETE)."""
+def _rerun(validation, checked: pd.DataFrame, parameters: dict, results: list, result_format) -> list:
+    """The results' expectations run again on the frame, with a more detailed result format."""
     import great_expectations as gx
 
+    labels = {_outcome(result).label for result in results}  # a rerun's results have no expectation ids
     batch = validation.batch_definition.get_batch(batch_parameters={"dataframe": checked})
     suite = gx.ExpectationSuite(  # copies: an expectation belongs to one suite
-        name=f"{validation.name}_rows", expectations=[copy.copy(expectation) for expectation in expectations]
+        name=f"{validation.name}_rerun",
+        expectations=[
+            copy.copy(expectation) for expectation in validation.suite.expectations
+            if _label(expectation.expectation_type, _columns(expectation.configuration.kwargs)) in labels
+        ],
     )
-    results = batch.validate(suite, expectation_parameters=parameters, result_format="COMPLETE").results
-    return {_outcome(result).label: result.result["unexpected_index_list"] for result in results}
+    return batch.validate(suite, expectation_parameters=parameters, result_format=result_format).results
 
 
 def _failing_rows(

@@ -72,17 +72,17 @@ def render_short_selling_reports(sessions: list[dt.date], rows: pd.DataFrame, na
     The rows of all sessions are sorted and converted once, so a backfill chunk's hundreds of pages cost
     little more than their lines.
     """
-    unknown = set(rows["board"]) - set(BOARD_TITLES)
+    unknown = set(rows["board"].unique()) - set(BOARD_TITLES)
     if unknown:
         raise ValueError(f"unknown boards {sorted(unknown)}: expected {sorted(BOARD_TITLES)}")
-    missing = set(rows["stock_code"]) - set(names)
+    missing = set(rows["stock_code"].unique()) - set(names)
     if missing:
         raise ValueError(f"no names for stock codes {sorted(missing)[:10]}")
     days = np.array(sessions, dtype="datetime64[D]")
     day = np.searchsorted(days, rows["trade_date"].to_numpy().astype("datetime64[D]"))
     if (day >= len(days)).any() or (days[np.minimum(day, len(days) - 1)] != rows["trade_date"].to_numpy()).any():
         raise ValueError("rows for a trading date that is not one of the sessions")
-    board = rows["board"].map({name: rank for rank, name in enumerate(BOARD_TITLES)}).to_numpy()
+    board = pd.Index(list(BOARD_TITLES)).get_indexer(rows["board"])  # each board's rank
     code = rows["stock_code"].astype("int64").to_numpy()  # five digits: numeric order is HKEX's order
     order = np.lexsort((code, board, day))
     group = (day * len(BOARD_TITLES) + board)[order]  # one group per session and board, in page order
@@ -90,10 +90,8 @@ def render_short_selling_reports(sessions: list[dt.date], rows: pd.DataFrame, na
     codes = rows["stock_code"].to_numpy(dtype=object)[order].tolist()
     shares = rows["short_shares"].to_numpy().astype("int64")[order].tolist()
     turnover = rows["short_turnover_hkd"].round().to_numpy().astype("int64")[order].tolist()
-    lines = [
-        f"{_row_prefix(stock, names[stock])}{row_shares:>11,} {row_turnover:>14,}"
-        for stock, row_shares, row_turnover in zip(codes, shares, turnover, strict=True)
-    ]
+    prefixes = map(_row_prefix, codes, map(names.__getitem__, codes))
+    lines = list(map("{}{:>11,} {:>14,}".format, prefixes, shares, turnover))
 
     def section(number: int, title: str, trade_date: dt.date) -> str:
         start, end = bounds[number], bounds[number + 1]
