@@ -12,9 +12,9 @@ previous session, so changes and point changes are right from day one.
 
 **Order of work:** plan the window → extract each dataset to Parquet landing (retries with
 backoff) → validate each with Great Expectations (fails closed, no retry: failing rows go to
-`audit.quarantine_<dataset>`) → load all datasets in one transaction → on `live`, reload the prices of
-earlier sessions (up to 10 back) loaded before HKEX's Daily Quotations were out, so their turnover and
-short selling ratios become HKEX's (nothing to do on `sample`) → rebuild core and marts in one
+`audit.quarantine_<dataset>`) → load all datasets in one transaction → on `live`, replace the estimated
+turnover of earlier sessions (up to 10 back) loaded before HKEX's Daily Quotations were out with HKEX's,
+so their short selling ratios become HKEX's (nothing to do on `sample`) → rebuild core and marts in one
 transaction → publish the analyst snapshot (`hk_market_analyst.duckdb`, replaced atomically) and the
 day's market wrap (`reports/<date>.md` and `.html`) → log the day's summary from the snapshot. Writers
 share the one-slot pool `duckdb_writer`.
@@ -73,7 +73,7 @@ def hk_market_daily():
     def plan(logical_date=None) -> dict:
         """The run's window: its source, read once here so that every task of the run uses the same one; the
         sessions to load: the day, and the previous session if the warehouse lacks it; and the earlier sessions
-        whose prices to refresh because their turnover was estimated before HKEX published its own."""
+        whose turnover was estimated before HKEX published its own, to replace with HKEX's."""
         from hk_market import pipeline
         from hk_market.dag_defaults import airflow_source, use_airflow_warehouse
 
@@ -109,14 +109,15 @@ def hk_market_daily():
         use_airflow_warehouse()
         return pipeline.load(session_days(window["sessions"]), run_id, window["source"])
 
-    @task(pool=WRITER_POOL)
-    def refresh_turnover(window: dict, run_id=None) -> dict:
-        """Reload the prices of the earlier sessions plan found with estimated turnover, now with HKEX's."""
+    @task(pool=WRITER_POOL, retries=0)
+    def refresh_turnover(window: dict) -> int:
+        """Give the earlier sessions plan found with estimated turnover HKEX's, now that it is out (best
+        effort: what is not out yet stays flagged for the next run)."""
         from hk_market import pipeline
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        return pipeline.refresh_turnover(session_days(window["refresh"]), run_id, window["source"])
+        return pipeline.refresh_turnover(session_days(window["refresh"]), window["source"])
 
     @task(pool=WRITER_POOL, outlets=MARTS)
     def build_marts(window: dict) -> str:

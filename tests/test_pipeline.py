@@ -90,10 +90,29 @@ def test_live_turnover_estimated_before_the_daily_quotations_is_refreshed_by_a_l
     assert pipeline.estimated_turnover(dt.date(2024, 11, 14), "sample") == []  # the sample publishes no turnover
 
     published["pages"] = [page]
-    pipeline.refresh_turnover(pipeline.estimated_turnover(dt.date(2024, 11, 14), "live"), "next-day", "live")
+    assert pipeline.refresh_turnover(pipeline.estimated_turnover(dt.date(2024, 11, 14), "live"), "live") > 0
     assert turnover("00700") == (7_474_521_088.0, False)  # HKEX's printed turnover
     assert turnover("00002")[1] is True  # a stock the page does not print keeps the estimate
     assert pipeline.estimated_turnover(dt.date(2024, 11, 14), "live") == []
+
+
+def test_turnover_that_cannot_be_refreshed_stays_flagged_for_the_next_run(scratch_warehouse, monkeypatch, caplog):
+    from hk_market.sources import live, sample
+    from hk_market.sources.errors import SourceDataError
+
+    day = dt.date(2024, 11, 13)
+    monkeypatch.setattr(live, "fetch_prices", sample.fetch_prices)
+    monkeypatch.setattr(live, "fetch_daily_quotations", lambda sessions: [])
+    pipeline.extract("prices", [day], "live")
+    pipeline.load([day], "at-17:30", "live", ("prices",))
+
+    def unreadable(sessions):
+        raise SourceDataError("d241113e.htm is for 2024-11-12, not 2024-11-13")
+
+    monkeypatch.setattr(live, "fetch_daily_quotations", unreadable)
+    assert pipeline.refresh_turnover([day], "live") == 0  # the run goes on to build its own day
+    assert "turnover of 2024-11-13 stays estimated for now: d241113e.htm is for 2024-11-12" in caplog.text
+    assert pipeline.estimated_turnover(dt.date(2024, 11, 14), "live") == [day]
 
 
 def test_gem_short_selling_is_unknown_not_zero_on_a_session_read_from_daily_quotations_alone(scratch_warehouse):
@@ -123,3 +142,19 @@ def test_gem_short_selling_is_unknown_not_zero_on_a_session_read_from_daily_quot
     assert short[earlier, sold][0] > 0
     assert short[earlier, main_board_unsold] == (0, 0)
     assert short[latest, unsold][0] is not None  # the day-close reports cover GEM too
+
+
+def test_a_session_without_short_selling_loaded_shows_it_as_unknown_not_zero(scratch_warehouse):
+    from hk_market import report
+
+    day = dt.date(2024, 11, 14)
+    pipeline.extract("prices", [day])
+    pipeline.validate("prices", [day], "prices-only")
+    pipeline.load([day], "prices-only", "sample", ("prices",))  # a backfill of prices alone
+    pipeline.build([day])
+    with duckdb.connect(str(scratch_warehouse), read_only=True) as con:
+        assert con.execute("select count(*), count(short_turnover_hkd), count(short_sell_ratio_pct) "
+                           "from marts.security_daily").fetchone()[1:] == (0, 0)
+        assert con.execute("select count(short_sell_ratio_pct) from marts.market_summary").fetchone() == (0,)
+    summary = report.day_summary(day, scratch_warehouse)
+    assert "HSI     19,435.81   -1.96%          n/a" in summary

@@ -21,7 +21,7 @@ from hk_market import (
     warehouse,
     wrap,
 )
-from hk_market.sources.errors import SourceDataError
+from hk_market.sources.errors import SourceDataError, SourceUnavailable
 
 log = logging.getLogger(__name__)
 TURNOVER_LOOKBACK = 10  # sessions a daily run looks back for estimated turnover to refresh
@@ -47,32 +47,40 @@ def plan_window(day: dt.date) -> list[dt.date]:
 
 
 def estimated_turnover(before: dt.date, source: str | None = None) -> list[dt.date]:
-    """The sessions to refresh before a run's window: from the earliest of the TURNOVER_LOOKBACK sessions before
-    `before` whose prices the source loaded with every turnover estimated (HKEX's Daily Quotations were not out
-    yet: a live run at 17:30) up to the session before `before`, so re-extracting them gives HKEX's turnover.
-    A source that publishes no turnover (the sample) has none to refresh."""
+    """The sessions, among the TURNOVER_LOOKBACK before `before`, whose prices the source loaded with every
+    turnover estimated (HKEX's Daily Quotations were not out yet: a live run at 17:30). A source that
+    publishes no turnover (the sample) has none."""
     if not sources.publishes_turnover(source):
         return []
     last = calendar.previous_session(before)
     first = calendar.sessions(before - dt.timedelta(days=3 * TURNOVER_LOOKBACK), last)[-TURNOVER_LOOKBACK:][0]
     with warehouse.connect() as con:
         warehouse.ensure_schema(con)
-        (earliest,) = con.execute(
-            "select min(trade_date) from (select trade_date from raw.prices where source = $source "
-            "and trade_date between $first and $last and turnover_hkd is not null "
-            "group by trade_date having bool_and(turnover_estimated))",
-            {"source": settings.source_name(source), "first": first, "last": last}).fetchone()
-    return calendar.sessions(earliest, last) if earliest else []
+        rows = con.execute(
+            "select trade_date from raw.prices where source = $source and trade_date between $first and $last "
+            "and turnover_hkd is not null group by trade_date having bool_and(turnover_estimated) order by 1",
+            {"source": settings.source_name(source), "first": first, "last": last}).fetchall()
+    return [day for (day,) in rows]
 
 
-def refresh_turnover(sessions: list[dt.date], run_id: str, source: str | None = None) -> dict[str, int]:
-    """Extract, validate and load the sessions' prices again (their short selling and southbound rows stay as
-    loaded), so turnover estimated at the time becomes HKEX's; build the marts from them afterwards."""
+def refresh_turnover(sessions: list[dt.date], source: str | None = None) -> int:
+    """Replace the sessions' estimated turnover with HKEX's, where its Daily Quotations are out now; returns
+    the rows changed. Nothing else of those sessions is touched (no prices downloaded again), and the
+    marts are built from them afterwards. Best effort: a page not out or unreadable is logged and its
+    session left flagged for the next run, which tries again."""
     if not sessions:
-        return {}
-    extract("prices", sessions, source)
-    validate("prices", sessions, run_id, data_docs=False, source=source)
-    return load(sessions, run_id, source, ("prices",))
+        return 0
+    try:
+        published = sources.published_turnover(sessions, source)
+    except (SourceUnavailable, SourceDataError) as error:
+        log.warning("turnover of %s stays estimated for now: %s", quality.describe_days(sessions), error)
+        return 0
+    with warehouse.connect() as con:
+        warehouse.ensure_schema(con)
+        with warehouse.transaction(con):
+            changed = warehouse.replace_estimated_turnover(con, published, settings.source_name(source))
+    log.info("turnover of %s: %d estimates replaced with HKEX's", quality.describe_days(sessions), changed)
+    return changed
 
 
 def extract(dataset: str, sessions: list[dt.date], source: str | None = None) -> int:

@@ -122,6 +122,10 @@ def _signed(value: float | None, unit: str = "%") -> str:
     return "n/a" if value is None else f"{value:+.2f}{unit}"
 
 
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}%"
+
+
 def day_summary(day: dt.date, path: Path | None = None) -> str:
     """Indices, short selling ratios, southbound, themes, sectors and top movers of the day, as text."""
     with warehouse.connect(path, read_only=True) as con:
@@ -130,7 +134,7 @@ def day_summary(day: dt.date, path: Path | None = None) -> str:
         return f"No marts for {day}: not a trading day, or not loaded yet."
     lines = [f"Hong Kong market, {day:%A %d %B %Y}", "", "Index       Close   Change  Short ratio  Change (pp)"]
     lines += [f"{ix['index_code']:<7}{ix['close']:>10,.2f}  {_signed(ix['change_pct']):>7}  "
-              f"{ix['short_sell_ratio_pct']:>10.2f}%  {_signed(ix['short_sell_ratio_change_pp'], ''):>11}"
+              f"{_ratio(ix['short_sell_ratio_pct']):>11}  {_signed(ix['short_sell_ratio_change_pp'], ''):>11}"
               for ix in facts.indices]
     lines += ["", "Southbound Stock Connect (net buy)"]
     lines += [f"  {sb['channel']:<6} HK${sb['net_buy_hkd'] / 1e9:>7.2f} bn   "

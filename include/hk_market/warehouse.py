@@ -121,6 +121,20 @@ def replace_window(con: duckdb.DuckDBPyConnection, dataset: str, frame: pd.DataF
     return len(frame)
 
 
+def replace_estimated_turnover(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, source: str) -> int:
+    """Set the source's estimated raw.prices turnover to HKEX's printed figures (trade_date, stock_code,
+    turnover_hkd) where it printed one; returns the rows changed. Call inside a transaction."""
+    con.register("published", published)
+    (changed,) = con.execute(
+        "update raw.prices as p set turnover_hkd = t.turnover_hkd, turnover_estimated = false "
+        "from published as t where p.trade_date = t.trade_date and p.stock_code = t.stock_code "
+        "and p.source = $source and p.turnover_estimated",
+        {"source": source},
+    ).fetchone()
+    con.unregister("published")
+    return changed
+
+
 def record_validation(con: duckdb.DuckDBPyConnection, report, run_id: str) -> None:
     """Record a quality.ValidationReport's outcomes, and quarantine its failing rows."""
     if report.dataset not in DATASETS:

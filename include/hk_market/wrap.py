@@ -23,6 +23,7 @@ def _price(value: float) -> str:
 
 FILTERS = {
     "number": lambda value: f"{value:,.2f}",
+    "ratio": lambda value: "not known" if value is None else f"{value:,.2f}%",  # short selling not loaded
     "pct": lambda value: f"{abs(value):.2f}%",
     "signed_pct": lambda value: "n/a" if value is None else f"{value:+.2f}%",
     "signed_pp": lambda value: "n/a" if value is None else f"{value:+.2f}",

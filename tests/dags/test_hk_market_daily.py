@@ -115,3 +115,42 @@ def test_the_source_is_read_once_per_run_so_a_change_mid_run_waits_for_the_next(
     assert state == "success", tasks
     sources = query(warehouse, "select source from raw.prices union select source from raw.southbound")
     assert sources == [("sample",)]
+
+
+def test_a_live_day_loaded_before_hkex_published_its_turnover_gets_it_from_the_next_days_run(
+    run_daily, tmp_path, monkeypatch
+):
+    from pathlib import Path
+
+    from hk_market.sources import daily_quotations, live
+
+    page = (Path(__file__).parents[1] / "fixtures" / "hkex_daily_quotations" / "d241113e.htm").read_text()
+    published = {}  # day -> HKEX's Daily Quotations page, once it is out
+    # Live upstreams answered offline: the sample market in Yahoo's and HKEX's shapes, the 13th's page recorded.
+    monkeypatch.setattr(live, "fetch_prices", sample.fetch_prices)
+    monkeypatch.setattr(live, "fetch_short_selling", sample.fetch_short_selling)
+    monkeypatch.setattr(live, "fetch_southbound", sample.fetch_southbound)
+    monkeypatch.setattr(live, "fetch_daily_quotations", lambda sessions: [published[day] for day in sessions
+                                                                          if day in published])
+    monkeypatch.setenv("HK_MARKET_SOURCE", "live")
+    warehouse, earlier = tmp_path / "hk_market.duckdb", dt.date(2024, 11, 13)
+
+    def loaded(sql: str) -> list[tuple]:
+        return query(warehouse, sql, {"day": earlier})
+
+    state, tasks = run_daily(earlier, warehouse)  # 17:30 on the 13th: HKEX's page is not out yet
+    assert state == "success", tasks
+    short_selling_before = loaded("select * from raw.short_selling where trade_date = $day order by stock_code")
+    assert loaded("select bool_and(turnover_estimated) from raw.prices where trade_date = $day "
+                  "and turnover_hkd is not null") == [(True,)]
+
+    published[earlier] = page  # out that evening
+    state, tasks = run_daily(WRAP_DAY, warehouse)
+    assert state == "success", tasks
+    hkex_turnover = daily_quotations.parse(page).set_index("stock_code")["turnover_hkd"]
+    assert loaded("select turnover_hkd, turnover_estimated from raw.prices "
+                  "where trade_date = $day and stock_code = '00700'") == [(hkex_turnover["00700"], False)]
+    assert loaded("select turnover_hkd from marts.security_daily "
+                  "where trade_date = $day and stock_code = '00700'") == [(hkex_turnover["00700"],)]
+    # its short selling (GEM's included) stays as the day-close reports gave it
+    assert loaded("select * from raw.short_selling where trade_date = $day order by stock_code") == short_selling_before

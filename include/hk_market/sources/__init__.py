@@ -24,7 +24,7 @@ def extract(dataset: str, sessions: list[dt.date], source: str | None = None,
     """
     fetch = _fetchers(settings.source_name(source), full_market)
     if dataset == "prices":
-        turnover = daily_quotations.parse_many(fetch["daily_quotations"](sessions))
+        turnover = published_turnover(sessions, source)
         index_codes = dict(zip(reference.indices()["yahoo_ticker"], reference.indices()["index_code"], strict=True))
         return prices.parse(fetch["prices"](sessions), sessions, index_codes, turnover)
     if dataset == "short_selling":
@@ -32,6 +32,12 @@ def extract(dataset: str, sessions: list[dt.date], source: str | None = None,
     if dataset == "southbound":
         return southbound.parse_many(fetch["southbound"](sessions))
     raise ValueError(f"unknown dataset {dataset!r}")
+
+
+def published_turnover(sessions: list[dt.date], source: str | None = None) -> pd.DataFrame:
+    """HKEX's printed per-stock turnover (daily_quotations.TURNOVER_SCHEMA) of the sessions whose Daily
+    Quotations are out; none from a source that publishes no turnover (the sample)."""
+    return daily_quotations.parse_many(_fetchers(settings.source_name(source), False)["daily_quotations"](sessions))
 
 
 def publishes_turnover(source: str | None = None) -> bool:

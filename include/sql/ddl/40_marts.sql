@@ -27,7 +27,7 @@ comment on column marts.security_daily.prev_close is 'Close of the previous HKEX
 comment on column marts.security_daily.change_pct is 'Change of close against prev_close, in percent.';
 comment on column marts.security_daily.volume is 'Shares traded.';
 comment on column marts.security_daily.turnover_hkd is 'Turnover in HKD: on live, HKEX''s from its Daily Quotations where printed; else (the sample, GEM, a session loaded before HKEX published) volume times the typical price (high + low + close) / 3, flagged in raw.prices.turnover_estimated.';
-comment on column marts.security_daily.short_turnover_hkd is 'Short selling turnover in HKD from HKEX''s daily short selling report; 0 when none was reported; NULL (unknown) for a GEM security on a session whose short selling came from the Main Board''s Daily Quotations page alone (the live source, for a session before the latest).';
+comment on column marts.security_daily.short_turnover_hkd is 'Short selling turnover in HKD from HKEX''s daily short selling report; 0 when none was reported; NULL (unknown) when the session''s short selling is not loaded, and for a GEM security on a session whose short selling came from the Main Board''s Daily Quotations page alone (the live source, for a session before the latest).';
 comment on column marts.security_daily.short_sell_ratio_pct is 'short_turnover_hkd over turnover_hkd, in percent.';
 
 create table if not exists marts.market_summary (
@@ -100,7 +100,7 @@ comment on column marts.sector_daily.decliners is 'Securities that closed down.'
 comment on column marts.sector_daily.avg_change_pct is 'Mean of change_pct, in percent (unweighted).';
 comment on column marts.sector_daily.median_change_pct is 'Median of change_pct, in percent.';
 comment on column marts.sector_daily.turnover_hkd is 'Total turnover in HKD.';
-comment on column marts.sector_daily.short_sell_ratio_pct is 'Short selling turnover over turnover, in percent.';
+comment on column marts.sector_daily.short_sell_ratio_pct is 'Short selling turnover over turnover of the members whose short selling is known, in percent.';
 comment on column marts.sector_daily.best_stock_code is 'Stock with the highest change_pct (lowest code on a tie).';
 comment on column marts.sector_daily.best_change_pct is 'Its change_pct, in percent.';
 comment on column marts.sector_daily.worst_stock_code is 'Stock with the lowest change_pct (lowest code on a tie).';
@@ -130,7 +130,7 @@ comment on column marts.theme_daily.decliners is 'Securities that closed down.';
 comment on column marts.theme_daily.avg_change_pct is 'Mean of change_pct, in percent (unweighted).';
 comment on column marts.theme_daily.median_change_pct is 'Median of change_pct, in percent.';
 comment on column marts.theme_daily.turnover_hkd is 'Total turnover in HKD.';
-comment on column marts.theme_daily.short_sell_ratio_pct is 'Short selling turnover over turnover, in percent.';
+comment on column marts.theme_daily.short_sell_ratio_pct is 'Short selling turnover over turnover of the members whose short selling is known, in percent.';
 comment on column marts.theme_daily.best_stock_code is 'Stock with the highest change_pct (lowest code on a tie).';
 comment on column marts.theme_daily.best_change_pct is 'Its change_pct, in percent.';
 comment on column marts.theme_daily.worst_stock_code is 'Stock with the lowest change_pct (lowest code on a tie).';

@@ -19,7 +19,10 @@ select
     core.avg_pct(change_pct) as avg_change_pct,
     median(change_pct) as median_change_pct,
     core.sum_hkd(turnover_hkd) as turnover_hkd,
-    100 * core.sum_hkd(short_turnover_hkd) / nullif(core.sum_hkd(turnover_hkd), 0) as short_sell_ratio_pct,
+    -- over the members whose short selling is known (not GEM's on a session read from Daily Quotations alone)
+    100 * core.sum_hkd(short_turnover_hkd)
+        / nullif(core.sum_hkd(case when short_turnover_hkd is not null then turnover_hkd end), 0)
+        as short_sell_ratio_pct,
     first(stock_code order by change_pct desc nulls last, stock_code) as best_stock_code,
     max(change_pct) as best_change_pct,
     first(stock_code order by change_pct asc nulls last, stock_code) as worst_stock_code,

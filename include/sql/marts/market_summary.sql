@@ -1,7 +1,6 @@
 -- The short selling ratio of an index is its constituents' short turnover over their turnover.
 -- The point change compares with the previous HKEX session, which may lie before the window.
--- Turnovers come from marts.security_daily (built first, no short selling counted as 0): no second
--- join of the prices with short selling.
+-- Turnovers come from marts.security_daily (built first): no second join of the prices with short selling.
 with window_days as (
     select trade_date, prev_session
     from core.trading_calendar

@@ -1,5 +1,6 @@
--- A security without a short selling row had no short selling that day (or is not shortable), except a GEM
--- security on a session whose short selling came from Daily Quotations pages alone (the Main Board's): unknown.
+-- A security without a short selling row had no short selling that day (or is not shortable). Unknown (NULL)
+-- instead: every security on a session with no short selling loaded, and a GEM security on a session whose
+-- short selling came from Daily Quotations pages alone (the Main Board's).
 with prices as (
     select * from core.security_prices where trade_date between $start and $end
 ),
@@ -10,12 +11,11 @@ short_selling as (
     where trade_date between $start and $end
 ),
 
-gem_unreported as (
-    select trade_date
+reported as (
+    select trade_date, bool_and(from_daily_quotations) as main_board_only
     from core.short_selling
     where trade_date between $start and $end
     group by trade_date
-    having bool_and(from_daily_quotations)
 )
 
 select
@@ -31,11 +31,11 @@ select
     p.turnover_hkd,
     case
         when ss.reported_hkd is not null then ss.reported_hkd
-        when s.board = 'GEM' and g.trade_date is not null then null
+        when r.trade_date is null or (s.board = 'GEM' and r.main_board_only) then null
         else 0
     end as short_turnover_hkd,
     100 * short_turnover_hkd / nullif(p.turnover_hkd, 0) as short_sell_ratio_pct
 from prices as p
 left join core.securities as s using (stock_code)
 left join short_selling as ss using (trade_date, stock_code)
-left join gem_unreported as g using (trade_date)
+left join reported as r using (trade_date)
