@@ -2,6 +2,7 @@
 
 import datetime as dt
 import shutil
+import time
 
 import duckdb
 import pandas as pd
@@ -86,6 +87,26 @@ def test_a_chunk_that_fails_to_extract_stops_the_backfill_with_the_chunks_before
     with duckdb.connect(str(scratch_warehouse), read_only=True) as con:
         loaded = [day for (day,) in con.execute("select distinct trade_date from raw.prices order by 1").fetchall()]
     assert loaded == [dt.date(2024, 11, 11), dt.date(2024, 11, 12)]
+
+
+def test_a_failed_load_stops_the_worker_at_once_not_after_the_next_chunk_is_extracted(scratch_warehouse,
+                                                                                     monkeypatch, caplog):
+    monkeypatch.setenv("HK_MARKET_SAMPLE_UNIVERSE", "full")  # seconds to extract and read each chunk of a year
+    failed = []
+
+    def load_fails(*args, **kwargs):
+        time.sleep(0.5)  # the worker is well into the second chunk
+        failed.append(time.perf_counter())
+        raise RuntimeError("the warehouse is locked by another process")
+
+    monkeypatch.setattr(backfill, "load_chunk", load_fails)
+    seconds = backfill.StageSeconds()
+    with pytest.raises(RuntimeError, match="locked"):  # while the worker extracts the second chunk
+        backfill.run("2023-01-03", "2024-12-31", chunk_sessions=250, seconds=seconds)
+    stopped_after = time.perf_counter() - failed[0]
+    first_chunk = seconds["extract"] + seconds["read landing"]  # in the worker: the second takes about as long
+    assert stopped_after < first_chunk / 4, f"stopped {stopped_after:.1f} s after; a chunk takes {first_chunk:.1f} s"
+    assert "stopping the extract worker without waiting" in caplog.text
 
 
 def test_a_short_selling_backfill_is_checked_against_the_loaded_prices_when_none_are_landed(scratch_warehouse):

@@ -147,9 +147,15 @@ def run(start, end, datasets=None, refetch: bool = False, run_id: str | None = N
             rows = load_chunk(chunk, datasets, run_id, seconds=seconds, frames=frames)
             log.info("chunk %d of %d (%s..%s): loaded %s", number, len(parts), chunk[0], chunk[-1], rows)
             bar.update(len(chunk))
+    except BaseException:
+        # Not waiting for the chunk being extracted, which may be minutes of downloads: its files are
+        # landed whole or not at all (a partial file, then a rename), so the next run picks up from here.
+        log.warning("backfill failed: stopping the extract worker without waiting for its chunk")
+        _stop(worker)
+        raise
     finally:
-        worker.shutdown(cancel_futures=True)  # after a failure, the chunk being extracted is finished first
-    bar.close()
+        worker.shutdown(cancel_futures=True)
+        bar.close()
     with seconds.timing("marts"):
         pipeline.build(sessions)
     return seconds
@@ -157,10 +163,19 @@ def run(start, end, datasets=None, refetch: bool = False, run_id: str | None = N
 
 def _extract_worker(chunk_count: int) -> Executor:
     """Where the chunks are extracted and read: a process for several (that work is Python-bound, so a thread
-    would not overlap the loads), a thread for one (no process to start). Every warehouse write stays here."""
+    would not overlap the loads), a thread for one (no process to start). Every warehouse write stays here.
+    A worker the system kills fails the run (BrokenProcessPool) rather than leaving it waiting."""
     if chunk_count == 1:
         return ThreadPoolExecutor(max_workers=1)
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _stop(worker: Executor) -> None:
+    """End the worker's process now (a thread, with no next chunk, simply finishes). Python 3.11 has no public
+    way to (ProcessPoolExecutor.terminate_workers() comes in 3.14), hence its private process table."""
+    processes = getattr(worker, "_processes", None) or {}
+    for process in list(processes.values()):
+        process.terminate()
 
 
 def _extract_and_read(chunk: list[dt.date], datasets: tuple[str, ...], refetch: bool
