@@ -381,3 +381,10 @@ def test_a_data_docs_failure_is_logged_and_never_fails_the_validation(scratch_wa
 
     assert "prices 2024-11-14: Data Docs not updated" in caplog.text
     assert "disk full" in caplog.text
+
+
+@pytest.mark.parametrize("dataset", sorted(CLEAN_FRAMES))
+def test_each_expectation_of_a_suite_has_its_own_label(dataset):
+    # Failed expectations are matched to their detailed re-runs, and failing rows to what they broke, by label.
+    labels = [outcome.label for outcome in validate(dataset, CLEAN_FRAMES[dataset](), [DAY]).outcomes]
+    assert len(labels) == len(set(labels))
