@@ -94,3 +94,18 @@ def test_an_index_short_selling_ratio_is_its_constituents_short_turnover_over_th
     assert len(rows) == 3
     for index_code, ratio_pct, expected_pct in rows:
         assert ratio_pct == pytest.approx(expected_pct), index_code
+
+
+def test_reloading_a_years_last_session_brings_the_next_years_first_ratio_change_up_to_date(scratch_warehouse):
+    sessions = calendar.sessions(dt.date(2023, 12, 27), dt.date(2024, 1, 3))
+    run_window(sessions)
+    last_of_year = dt.date(2023, 12, 29)
+    with warehouse.connect() as con:  # a reload of the year's last session with other figures
+        con.execute("update raw.short_selling set short_turnover_hkd = short_turnover_hkd / 2 "
+                    "where trade_date = $day", {"day": last_of_year})
+
+    pipeline.build([last_of_year])
+    window_only = contents(scratch_warehouse, ("core", "marts"))
+    pipeline.build(sessions)
+
+    assert_same_contents(window_only, contents(scratch_warehouse, ("core", "marts")))

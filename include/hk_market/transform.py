@@ -12,9 +12,11 @@ CORE_MODELS = ("security_prices", "index_prices", "short_selling", "southbound")
 MART_MODELS = ("security_daily", "market_summary", "southbound_daily", "sector_daily", "theme_daily",
                "movers_daily")
 MODELS = {"core": CORE_MODELS, "marts": MART_MODELS}  # the only names rebuild() puts into SQL
-# The marts whose rows read earlier days (year-to-date sums, the ratio change against the previous
-# session); every other mart's day reads only that day, so it is rebuilt for the window alone.
-MARTS_AFTER_WINDOW = ("market_summary", "southbound_daily")
+# The marts whose rows read earlier days, and how far past a window they are rebuilt: the short selling
+# ratio's change reads the previous session (so the next loaded session, in the next year too), the
+# year-to-date sums every session of the year (so the last loaded day of the window's year). Every other
+# mart's day reads only that day, so it is rebuilt for the window alone.
+MARTS_AFTER_WINDOW = {"market_summary": "next_session", "southbound_daily": "year_end"}
 
 
 def model_sql(layer: str, model: str) -> str:
@@ -32,19 +34,17 @@ def rebuild(con: duckdb.DuckDBPyConnection, layer: str, model: str, first: dt.da
 
 
 def build_window(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> dt.date:
-    """Rebuild core and marts for first..last, and MARTS_AFTER_WINDOW on to the last loaded day of last's year.
-
-    Those reach past the window because later days depend on it: the year-to-date southbound sums
-    and the short selling ratio's change against the previous session. Returns the marts' last day.
-    """
-    mart_last = con.execute(
-        "select coalesce(max(trade_date), $last) from raw.prices "
-        "where trade_date between $last and make_date(year($last::date), 12, 31)",
+    """Rebuild core and marts for first..last, and MARTS_AFTER_WINDOW as far past it as their later days
+    depend on it. Returns the marts' last day rebuilt."""
+    next_session, year_end = con.execute(
+        "select min(trade_date), max(trade_date) filter (where year(trade_date) = year($last::date)) "
+        "from raw.prices where trade_date > $last",
         {"last": last},
-    ).fetchone()[0]
+    ).fetchone()
+    reach = {"next_session": next_session or last, "year_end": year_end or last}
     with transaction(con):
         for model in CORE_MODELS:
             rebuild(con, "core", model, first, last)
         for model in MART_MODELS:
-            rebuild(con, "marts", model, first, mart_last if model in MARTS_AFTER_WINDOW else last)
-    return mart_last
+            rebuild(con, "marts", model, first, reach.get(MARTS_AFTER_WINDOW.get(model), last))
+    return max(last, *reach.values())
