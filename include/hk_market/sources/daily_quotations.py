@@ -53,7 +53,8 @@ _TWO_LINES = re.compile(
     _STOCK + rf"(?: +{_FIGURE}){{4}} *\n(?: +{_FIGURE}){{3}} +(?P<turnover>{_FIGURE}) *$", re.MULTILINE
 )
 _ONE_LINE = re.compile(_STOCK + rf"(?: +{_FIGURE}){{7}} +(?P<turnover>{_FIGURE}) *$", re.MULTILINE)
-_NOT_TRADED = re.compile(_STOCK + r" .*\b(?:SUSPENDED|HALTED)\b", re.MULTILINE)
+# The lookahead finds the word in one scan of the line before the stock pattern is tried (else slow).
+_NOT_TRADED = re.compile(r"^(?=[^\n]*\b(?:SUSPENDED|HALTED)\b)" + _STOCK.removeprefix("^"), re.MULTILINE)
 _ANY_STOCK = re.compile(_STOCK + " ", re.MULTILINE)
 # One stock of the short selling section: marker, code, name, short shares, short turnover, total shares
 # (total turnover is matched, not kept).
@@ -140,9 +141,13 @@ def report_date(raw: str) -> dt.date:
 def _rows(raw: str) -> list[tuple[dt.date, str, float]]:
     day = report_date(raw)
     section = _section(raw, _QUOTATIONS, "QUOTATIONS")
-    records = [*_TWO_LINES.finditer(section), *_ONE_LINE.finditer(section)]
+    records = list(_TWO_LINES.finditer(section))
     understood = {match.start() for match in [*records, *_NOT_TRADED.finditer(section)]}
-    lost = [match for match in _ANY_STOCK.finditer(section) if match.start() not in understood]
+    stock_lines = list(_ANY_STOCK.finditer(section))
+    if any(match.start() not in understood for match in stock_lines):  # the one-line layout (its pass is slow)
+        records += _ONE_LINE.finditer(section)
+        understood |= {match.start() for match in records}
+    lost = [match for match in stock_lines if match.start() not in understood]
     if lost:
         line = section[lost[0].start() :].split("\n", 1)[0]
         raise SourceDataError(
