@@ -117,9 +117,9 @@ def parse_short_selling(raw: str) -> pd.DataFrame:
 def short_selling_page(raw: str) -> str | None:
     """The page cut to its heading and short selling section, all that parse_short_selling reads (a small part
     of a page of tens of MB); None for a page without that section."""
-    start = _SHORT_SELLING[0].search(raw)
-    end = _SHORT_SELLING[1].search(raw, start.end()) if start else None
-    if end is None:
+    try:
+        start, end = _anchors(raw, _SHORT_SELLING, SHORT_SELLING_TITLE)
+    except SourceDataError:
         return None
     quotations = _QUOTATIONS[0].search(raw)
     return raw[: quotations.start() if quotations else 0] + raw[start.start() : end.end()]
@@ -164,13 +164,20 @@ def _rows(raw: str) -> list[tuple[dt.date, str, float]]:
 
 def _section(raw: str, anchors: tuple[re.Pattern, re.Pattern], title: str) -> str:
     """The text of a section: from its anchor to the following section's, tags removed."""
+    start, end = _anchors(raw, anchors, title)
+    return _TAG.sub("", raw[start.end() : end.start()].replace("\r\n", "\n"))
+
+
+def _anchors(raw: str, anchors: tuple[re.Pattern, re.Pattern], title: str) -> tuple[re.Match, re.Match]:
+    """A section's anchor and the following section's; SourceDataError for a page without the section or one
+    cut off inside it."""
     start = anchors[0].search(raw)
     if start is None:
         raise SourceDataError(f"HKEX Daily Quotations page has no {title} section")
     end = anchors[1].search(raw, start.end())
     if end is None:
         raise SourceDataError(f"HKEX Daily Quotations page is truncated: its {title} section never ends")
-    return _TAG.sub("", raw[start.end() : end.start()].replace("\r\n", "\n"))
+    return start, end
 
 
 def _frame(rows: list[tuple[dt.date, str, float]]) -> pd.DataFrame:
