@@ -4,16 +4,17 @@
 Produces `core.securities` and `core.security_groups`: the curated seeds (`include/seeds/`, with
 their sectors and themes) plus every equity, REIT and ETF on HKEX's List of Securities
 (`ListOfSecurities.xlsx`), a security without a curated sector as `Unclassified`. The list is landed
-at `landing/reference/list_of_securities.parquet`; every `hk_market_daily` run reloads the reference
-tables from the same universe, and the live prices download it.
+at `landing/<source>/reference/list_of_securities.parquet`; every `hk_market_daily` run reloads the
+reference tables from the same source's universe, and the live prices download it.
 
 **When:** Saturdays at 08:00 Asia/Hong_Kong, after the week's last session; listings change slowly.
 
-**Order of work:** extract the list (live source only, retries with backoff; with the `sample`
-source it is skipped and the seeds alone are the universe) → load the reference tables in one
-transaction (pool `duckdb_writer`).
+**Order of work:** extract the list (retries with backoff; the `sample` source renders one listing its
+own universe, so the seeds alone come out) → load the reference tables in one transaction (pool
+`duckdb_writer`).
 
-**Source:** the Airflow Variable `hk_market_source` when set, else `HK_MARKET_SOURCE`.
+**Source:** the Airflow Variable `hk_market_source` when set, else `HK_MARKET_SOURCE`, read once by the
+extract and handed to the load.
 
 **Backfill:** none: the list is a snapshot of today; trigger a run to refresh it now.
 
@@ -23,7 +24,6 @@ transaction (pool `duckdb_writer`).
 import datetime as dt
 
 from airflow.sdk import CronTriggerTimetable, dag, task
-from airflow.sdk.exceptions import AirflowSkipException
 
 from hk_market.dag_defaults import DEFAULT_ARGS, EXTRACT_RETRIES, HK_TZ, WRITER_POOL
 
@@ -40,25 +40,24 @@ from hk_market.dag_defaults import DEFAULT_ARGS, EXTRACT_RETRIES, HK_TZ, WRITER_
 )
 def hk_market_reference():
     @task(**EXTRACT_RETRIES)
-    def extract_list_of_securities() -> int:
-        """Fetch HKEX's List of Securities and land it; skipped for the sample source."""
+    def extract_list_of_securities() -> dict:
+        """Fetch HKEX's List of Securities from the source and land it; returns the source and the count."""
         from hk_market import universe
         from hk_market.dag_defaults import airflow_source
 
-        if airflow_source() != "live":
-            raise AirflowSkipException("the sample source has no list of securities: the seeds are the universe")
-        return universe.extract()
+        source = airflow_source()
+        return {"source": source, "securities": universe.extract(source)}
 
-    @task(pool=WRITER_POOL, trigger_rule="none_failed")
-    def load_universe() -> int:
-        """Reload core.securities and core.security_groups from the seeds and the landed list."""
+    @task(pool=WRITER_POOL)
+    def load_universe(extracted: dict) -> int:
+        """Reload core.securities and core.security_groups from the seeds and the source's landed list."""
         from hk_market import universe
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        return universe.load()
+        return universe.load(extracted["source"])
 
-    extract_list_of_securities() >> load_universe()
+    load_universe(extract_list_of_securities())
 
 
 hk_market_reference()

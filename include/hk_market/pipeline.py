@@ -48,9 +48,9 @@ def plan_window(day: dt.date) -> list[dt.date]:
 
 def estimated_turnover(before: dt.date, source: str | None = None) -> list[dt.date]:
     """The sessions, among the TURNOVER_LOOKBACK before `before`, whose prices the source loaded with every
-    turnover estimated (HKEX's Daily Quotations were not out yet: a live run at 17:30). A source that
-    publishes no turnover (the sample) has none."""
-    if not sources.publishes_turnover(source):
+    turnover estimated (HKEX's Daily Quotations were not out yet: a live run at 17:30). A source whose
+    turnover comes with its prices (the sample) has none."""
+    if not sources.publishes_turnover_late(source):
         return []
     last = calendar.previous_session(before)
     first = calendar.sessions(before - dt.timedelta(days=3 * TURNOVER_LOOKBACK), last)[-TURNOVER_LOOKBACK:][0]
@@ -152,7 +152,7 @@ def load(sessions: list[dt.date], run_id: str, source: str | None = None, datase
     with warehouse.connect() as con:
         warehouse.ensure_schema(con)
         with warehouse.transaction(con):
-            reference.load(con)
+            reference.load(con, source)
             rows = {dataset: warehouse.replace_window(con, dataset, frames[dataset], sessions, source, run_id)
                     for dataset in datasets}
     return rows

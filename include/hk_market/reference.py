@@ -73,15 +73,15 @@ def _loaded_securities() -> pd.DataFrame:
     return universe(full_market=True)[list(securities().columns)]
 
 
-def load(con) -> None:
+def load(con, source: str | None = None) -> None:
     """Replace the warehouse's reference tables with the seeds and the calendar; call in a transaction.
 
-    Securities HKEX lists that the seeds lack join them once hk_market_reference has landed the list.
+    Securities HKEX lists that the seeds lack join them once hk_market_reference has landed the source's list.
     """
     from hk_market import universe
     from hk_market.warehouse import replace_table
 
-    listed = universe.listed()
+    listed = universe.listed(source)
     replace_table(con, "core.securities", universe.merge(_loaded_securities(), listed))
     replace_table(con, "core.indices", indices())
     replace_table(con, "core.index_constituents", index_constituents())

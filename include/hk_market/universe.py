@@ -1,9 +1,10 @@
 """The securities universe: the curated seeds plus HKEX's List of Securities (equities, REITs, ETFs).
 
-The weekly hk_market_reference DAG fetches HKEX's ListOfSecurities.xlsx, lands it as Parquet
-(landing/reference/list_of_securities.parquet) and reloads the warehouse's reference tables. The
-curated seeds keep their names, sectors and themes; a listed security they do not cover gets the
-sector `Unclassified`. Until a list has been landed the universe is the seeds alone.
+The weekly hk_market_reference DAG fetches HKEX's ListOfSecurities.xlsx from the run's source (the sample
+renders one listing its own universe), lands it as Parquet in that source's landing zone
+(landing/<source>/reference/list_of_securities.parquet) and reloads the warehouse's reference tables. The
+curated seeds keep their names, sectors and themes; a listed security they do not cover gets the sector
+`Unclassified`. Until a list has been landed for the source, its universe is the seeds alone.
 """
 
 import datetime as dt
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hk_market import reference, settings
+from hk_market import landing, reference, settings
 from hk_market.sources.errors import SourceDataError
 
 UNCLASSIFIED = "Unclassified"
@@ -71,27 +72,33 @@ def merge(curated: pd.DataFrame, listed: pd.DataFrame | None) -> pd.DataFrame:
     return universe.assign(sector=universe["sector"].replace("", UNCLASSIFIED))
 
 
-def securities() -> pd.DataFrame:
-    """stock_code, name, sector, security_type, board: the seeds merged with the landed list, if any."""
-    return merge(reference.securities(), listed())
+def securities(source: str | None = None) -> pd.DataFrame:
+    """stock_code, name, sector, security_type, board: the seeds merged with the source's landed list, if any."""
+    return merge(reference.securities(), listed(source))
 
 
-def listed() -> pd.DataFrame | None:
-    """HKEX's List of Securities as hk_market_reference last landed it, or None before the first time."""
-    path = landed_path()
+def listed(source: str | None = None) -> pd.DataFrame | None:
+    """HKEX's List of Securities as hk_market_reference last landed it from the source, or None before the
+    first time. A live list landed before lists were kept per source (landing/reference/) is read until the
+    next one lands."""
+    path = landed_path(source)
+    legacy = settings.landing_dir() / "reference" / path.name
+    if not path.exists() and settings.source_name(source) == "live":
+        path = legacy
     return pd.read_parquet(path) if path.exists() else None
 
 
-def landed_path() -> Path:
-    return settings.landing_dir() / "reference" / "list_of_securities.parquet"
+def landed_path(source: str | None = None) -> Path:
+    """landing/<source>/reference/list_of_securities.parquet"""
+    return landing.zone(source) / "reference" / "list_of_securities.parquet"
 
 
-def extract() -> int:
-    """Fetch HKEX's List of Securities and land it (atomically); returns the securities landed."""
-    from hk_market.sources import live
+def extract(source: str | None = None) -> int:
+    """Fetch HKEX's List of Securities from the source and land it (atomically); returns the securities landed."""
+    from hk_market import sources
 
-    listed = parse_list_of_securities(live.fetch_list_of_securities())
-    target = landed_path()
+    listed = parse_list_of_securities(sources.fetch_list_of_securities(source))
+    target = landed_path(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     listed.to_parquet(partial, index=False)
@@ -99,12 +106,12 @@ def extract() -> int:
     return len(listed)
 
 
-def load() -> int:
-    """Reload the warehouse's reference tables from the universe in one transaction; returns its size."""
+def load(source: str | None = None) -> int:
+    """Reload the warehouse's reference tables from the source's universe in one transaction; returns its size."""
     from hk_market import warehouse
 
     with warehouse.connect() as con:
         warehouse.ensure_schema(con)
         with warehouse.transaction(con):
-            reference.load(con)
-    return len(securities())
+            reference.load(con, source)
+    return len(securities(source))

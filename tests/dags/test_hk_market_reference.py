@@ -73,9 +73,10 @@ def test_no_network_fails_with_one_message_naming_the_host_and_how_to_run_offlin
     assert "airflow variables set hk_market_source sample" in message
 
 
-def test_with_the_sample_source_extract_is_skipped_and_the_seeds_are_loaded(reference_dag, tmp_path):
+def test_with_the_sample_source_its_own_list_is_landed_and_the_seeds_are_loaded(reference_dag, tmp_path):
     warehouse = tmp_path / "hk_market.duckdb"
-    assert run(reference_dag, warehouse) == {"extract_list_of_securities": "skipped", "load_universe": "success"}
+    assert run(reference_dag, warehouse) == {"extract_list_of_securities": "success", "load_universe": "success"}
+    assert (tmp_path / "landing" / "sample" / "reference" / "list_of_securities.parquet").exists()
     assert query(warehouse, "select count(*) from core.securities where sector = 'Unclassified'") == [(0,)]
     assert query(warehouse, "select count(*) from core.securities")[0][0] > 150
 

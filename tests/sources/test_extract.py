@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from hk_market import calendar, settings, sources
-from hk_market.sources import live, prices, sample, short_selling, southbound
+from hk_market.sample import market
+from hk_market.sources import daily_quotations, live, prices, sample, short_selling, southbound
 from hk_market.sources.live import hkex
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -43,8 +44,40 @@ def test_the_sample_stock_connect_files_are_what_the_live_southbound_parser_read
     assert set(frame["trade_date"].dt.date) == {WRAP_DAY} and set(frame["channel"]) == {"SSE", "SZSE"}
 
 
-def test_the_sample_publishes_no_daily_quotations_so_its_turnover_is_the_estimate():
-    assert sample.fetch_daily_quotations(SESSIONS) == []
+def test_the_sample_daily_quotations_are_what_the_live_turnover_parser_reads():
+    pages = sample.fetch_daily_quotations(SESSIONS)
+    assert [daily_quotations.report_date(page) for page in pages] == SESSIONS
+    published = daily_quotations.parse_many(pages)
+    assert set(published["stock_code"]) == set(market.universe()["stock_code"])  # every security, each day
+    assert len(published) == len(market.universe()) * len(SESSIONS)
+    # at the estimate, printed to the whole HK$
+    estimate = prices.parse(sample.fetch_prices(SESSIONS), SESSIONS, INDEX_CODES).dropna(subset="turnover_hkd")
+    merged = estimate.merge(published, on=["trade_date", "stock_code"], suffixes=("", "_printed"))
+    assert len(merged) == len(published) == len(estimate)
+    assert (merged["turnover_hkd_printed"] - merged["turnover_hkd"]).abs().max() <= 0.5
+
+
+def test_the_sample_daily_quotations_short_selling_is_its_main_board_day_close_report():
+    for day, page in zip(SESSIONS, sample.fetch_daily_quotations(SESSIONS), strict=True):
+        from_quotations = daily_quotations.parse_short_selling(page)
+        day_close = short_selling.parse_many(sample.fetch_short_selling([day]))
+        assert from_quotations["from_daily_quotations"].all() and len(from_quotations) > 100
+        columns = ["trade_date", "stock_code", "short_shares", "short_turnover_hkd"]
+        pd.testing.assert_frame_equal(from_quotations[columns], day_close[columns])
+
+
+def test_the_sample_prices_carry_the_turnover_its_daily_quotations_print():
+    frame = sources.extract("prices", SESSIONS, "sample")
+    securities = frame[~frame["stock_code"].isin(INDEX_CODES.values())]
+    assert not securities["turnover_estimated"].any()
+    assert (securities["turnover_hkd"] % 1 == 0).all()  # whole HK$, as printed
+    assert frame.loc[frame["stock_code"] == "HSI", "turnover_hkd"].isna().all()
+
+
+def test_the_full_market_sample_publishes_no_daily_quotations_so_its_turnover_stays_estimated():
+    assert sample.fetch_daily_quotations(SESSIONS, full_market=True) == []
+    frame = sources.extract("prices", SESSIONS, "sample", full_market=True)
+    assert frame.loc[frame["turnover_hkd"].notna(), "turnover_estimated"].all()
 
 
 def test_the_live_source_is_known_and_chosen_by_the_one_setting(monkeypatch):
@@ -93,5 +126,6 @@ def test_an_unknown_dataset_raises():
 def test_the_sample_path_gives_the_same_frame_through_extract():
     pd.testing.assert_frame_equal(
         sources.extract("prices", SESSIONS, "sample"),
-        prices.parse(sample.fetch_prices(SESSIONS), SESSIONS, INDEX_CODES),
+        prices.parse(sample.fetch_prices(SESSIONS), SESSIONS, INDEX_CODES,
+                     daily_quotations.parse_many(sample.fetch_daily_quotations(SESSIONS))),
     )

@@ -2,12 +2,16 @@
 
 - The "Short Selling Turnover - Daily Report" page (day close): fixed-width text in a <pre>, read by
   hk_market.sources.short_selling.parse().
+- The Daily Quotations report (Main Board) d{YYMMDD}e.htm: its QUOTATIONS section (per-stock turnover) and
+  its SHORT SELLING TURNOVER section, read by hk_market.sources.daily_quotations.
 - The Stock Connect daily statistics file data_tab_daily_{YYYYMMDD}e.js (`tabData = [...]`), read
   by hk_market.sources.southbound.parse().
+- The List of Securities workbook ListOfSecurities.xlsx, read by hk_market.universe.parse_list_of_securities().
 """
 
 import datetime as dt
 import html
+import io
 import json
 from functools import cache
 
@@ -19,6 +23,7 @@ from hk_market.sources.short_selling import ALL_DESIGNATED, MONTHS, NON_DESIGNAT
 BOARD_TITLES = {"MAIN": "Main Board", "GEM": "GEM"}
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 NAME_WIDTH = 20
+QUOTATIONS_NAME_WIDTH = 15  # the Daily Quotations' name column
 
 PAGE = """<html>
 <head>
@@ -139,6 +144,139 @@ def _short_selling_totals(securities: int, shares: int, turnover_hkd: int) -> li
         f"        {'Short Selling Turnover Total Shares (SH)':<58}: {0:>18}",
         f"        {'Short Selling Turnover Total Value ($)':<58}: HKD{0:>15}",
     ]
+
+
+# The Daily Quotations sections the sample prints, in HKEX's order: (anchor name, title). Each section's
+# text runs to the next anchor, so sections the parsers do not read are printed as headings only.
+DAILY_QUOTATIONS_SECTIONS = (
+    ("market_highlights", "MARKET HIGHLIGHTS"),
+    ("quotations", "QUOTATIONS"),
+    ("sales_all", "SALES RECORDS FOR ALL STOCKS"),
+    ("short_selling", "SHORT SELLING TURNOVER - DAILY REPORT"),
+    ("adj_short", "PREVIOUS DAY'S ADJUSTED SHORT SELLING TURNOVER"),
+)
+RULE = "-" * 79
+
+
+def render_daily_quotations(trade_date: dt.date, quotes: pd.DataFrame, short: pd.DataFrame,
+                            names: dict[str, str]) -> str:
+    """The Daily Quotations page (Main Board) of a session: one <pre> of fixed-width text, CRLF line ends.
+
+    quotes: stock_code, prev_close, close, high, low, volume, turnover_hkd (printed as whole HK$; a close of
+    NaN prints TRADING SUSPENDED, a volume of 0 dashes); the sample has no order book, so ask and bid print
+    the close. short: stock_code, short_shares, short_turnover_hkd of the session's Main Board short
+    selling. Every counter is HKD. Column positions are those of the hand-written fixture
+    tests/fixtures/hkex_daily_quotations/d241113e.htm, whose README gives their sources.
+    """
+    quotes = quotes.sort_values("stock_code", key=lambda codes: codes.astype("int64"))
+    codes, volumes = quotes["stock_code"].tolist(), quotes["volume"].astype("int64").tolist()
+    turnovers = quotes["turnover_hkd"].round().astype("int64").tolist()
+    traded = {code: (volume, turnover) for code, volume, turnover in zip(codes, volumes, turnovers, strict=True)
+              if volume > 0}
+    prices = (map(_price, quotes[column].tolist()) for column in ("prev_close", "close", "high", "low"))
+    quotations = map(_quotation, codes, map(names.__getitem__, codes), *prices, volumes, turnovers)
+    short = short.sort_values("stock_code", key=lambda codes: codes.astype("int64"))
+    short_rows = [
+        f"{'':2}{int(code):>5} {_quotations_name(names[code])}{shares:>12,}{round(value):>14,}"
+        f"{traded[code][0]:>16,}{traded[code][1]:>18,}"
+        for code, shares, value in zip(short["stock_code"], short["short_shares"], short["short_turnover_hkd"],
+                                       strict=True)
+    ]
+    total_line = f"{'':7}Total Shares (SH): {int(short['short_shares'].sum()):,}"
+    total_shares = sum(traded[code][0] for code in short["stock_code"])
+    bodies = {
+        "market_highlights": [
+            "", f"{'':44}{trade_date:%d/%m/%Y}",
+            f"  {'TOTAL TURNOVER (HK$)':<40}{sum(turnover for _, turnover in traded.values()):>17,}",
+            f"  {'NO. OF TRADED STOCKS':<40}{len(traded):>17,}",
+        ],
+        "quotations": [
+            "", "    CODE  NAME OF STOCK    CUR  PRV.CLO./      ASK/     HIGH/  SHARES TRADED/",
+            f"{'':34}CLOSING       BID      LOW     TURNOVER ($)", RULE, *quotations,
+        ],
+        "short_selling": [
+            "", f"{'':25}Total Short Selling Turnover{'':9}Total Turnover",
+            f"  CODE  NAME OF STOCK{'':7}(SH){'':11}($){'':11}(SH){'':16}($)", "", *short_rows, "",
+            f"{total_line} {total_shares:>{max(65 - len(total_line), 1)},}",
+        ],
+    }
+    weekday = WEEKDAYS[trade_date.weekday()]
+    lines = [
+        "<html>", "<head>", "<title>Daily Quotations</title>", "</head>", "<body>", "<pre><font size='1'>",
+        f"{'':27}THE STOCK EXCHANGE OF HONG KONG LIMITED",
+        f"    EXCHANGE SQUARE, HONG KONG      TEL: 25221122      DATE: "
+        f"{trade_date.day:02d} {MONTHS[trade_date.month - 1]} {trade_date.year} ({weekday})",
+        "", "TABLE OF CONTENT", *(f'<a href="#{name}">{title}</a>' for name, title in DAILY_QUOTATIONS_SECTIONS),
+    ]
+    for name, title in DAILY_QUOTATIONS_SECTIONS:
+        lines += [RULE, f'<a name = "{name}">{title}</a>', *bodies.get(name, [])]
+    return "\r\n".join([*lines, "</font></pre>", "</body>", "</html>", ""])
+
+
+@cache
+def _quotations_name(name: str) -> str:
+    """A short name upper-cased, cut and padded to the name column (escaped for HTML after the cut)."""
+    cut = name[:QUOTATIONS_NAME_WIDTH].upper()
+    return html.escape(cut, quote=False) + " " * (QUOTATIONS_NAME_WIDTH + 1 - len(cut))
+
+
+def _quotation(code: str, name: str, prev_close: str, close: str, high: str, low: str, volume: int,
+               turnover: int) -> str:
+    """A stock's two QUOTATIONS lines (one for a suspended stock), its prices already printed."""
+    start = f"{int(code):>6}  {_quotations_name(name)}HKD{prev_close:>11}"
+    if close == "nan":
+        return f"{start}{'':9}TRADING SUSPENDED"
+    if volume <= 0:
+        return f"{start}{close:>10}{'-':>10}{'-':>16}\r\n{'':28}{close:>10}{close:>10}{'-':>10}{'-':>16}"
+    return f"{start}{close:>10}{high:>10}{volume:>16,}\r\n{'':28}{close:>10}{close:>10}{low:>10}{turnover:>16,}"
+
+
+def _price(value: float) -> str:
+    """A price as HKEX prints it: three decimals below HK$0.50 (ticks of 0.001 and 0.005), else two."""
+    return f"{value:.3f}" if value < 0.5 else f"{value:.2f}"
+
+
+# The List of Securities' heading row, as public readers of the workbook name its columns.
+LIST_OF_SECURITIES_HEADINGS = (
+    "Stock Code", "Name of Securities", "Category", "Sub-Category", "Board Lot", "Par Value", "ISIN", "Expiry Date",
+    "Subject to Stamp Duty", "Shortsell Eligible", "CAS Eligible", "VCM Eligible", "Admitted to Stock Options",
+    "Admitted to Stock Futures", "Admitted to CCASS", "ETF / Fund Manager", "Debt Securities Board Lot (Nominal)",
+    "Debt Securities Investor Type", "POS Eligble", "Spread Table",
+)
+# (security_type, board) -> the workbook's Category and Sub-Category.
+LIST_CATEGORIES = {
+    ("equity", "MAIN"): ("Equity", "Equity Securities (Main Board)"),
+    ("equity", "GEM"): ("Equity", "Equity Securities (GEM)"),
+    ("etf", "MAIN"): ("Exchange Traded Products", "Exchange Traded Funds"),
+}
+
+
+def render_list_of_securities(securities: pd.DataFrame, as_of: dt.date) -> bytes:
+    """HKEX's ListOfSecurities.xlsx listing the securities (stock_code, name, security_type, board, shortable).
+
+    One sheet: a merged title row, a merged "Updated as at DD/MM/YYYY" row, the heading row, then one row per
+    security with its code as a number; the sample knows no board lots, par values or ISINs, so those cells
+    are empty. The layout is the hand-written fixture's, tests/fixtures/hkex_list_of_securities/.
+    """
+    from openpyxl import Workbook  # only the reference DAG needs it
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "ListOfSecurities"
+    width = len(LIST_OF_SECURITIES_HEADINGS)
+    for row, text in enumerate(("List of Securities", f"Updated as at {as_of:%d/%m/%Y}"), start=1):
+        sheet.cell(row, 1, text)
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+    sheet.append(LIST_OF_SECURITIES_HEADINGS)
+    for security in securities.itertuples(index=False):
+        category, sub_category = LIST_CATEGORIES[(security.security_type, security.board)]
+        cells = {"Stock Code": int(security.stock_code), "Name of Securities": security.name.upper(),
+                 "Category": category, "Sub-Category": sub_category, "Admitted to CCASS": "Y",
+                 "Shortsell Eligible": "Y" if security.shortable else None}
+        sheet.append([cells.get(heading) for heading in LIST_OF_SECURITIES_HEADINGS])
+    content = io.BytesIO()
+    book.save(content)
+    return content.getvalue()
 
 
 def render_stock_connect_js(trade_date: dt.date, southbound: dict[str, tuple[float, float]] | None) -> str:

@@ -20,11 +20,11 @@ def extract(dataset: str, sessions: list[dt.date], source: str | None = None,
     """Fetch the sessions from the source and parse them into the dataset's landing frame.
 
     full_market: the sample emits its full-market universe (benchmarks); the live universe is
-    always universe.securities().
+    always universe.securities("live").
     """
     fetch = _fetchers(settings.source_name(source), full_market)
     if dataset == "prices":
-        turnover = published_turnover(sessions, source)
+        turnover = published_turnover(sessions, source, full_market)
         index_codes = dict(zip(reference.indices()["yahoo_ticker"], reference.indices()["index_code"], strict=True))
         return prices.parse(fetch["prices"](sessions), sessions, index_codes, turnover)
     if dataset == "short_selling":
@@ -34,14 +34,28 @@ def extract(dataset: str, sessions: list[dt.date], source: str | None = None,
     raise ValueError(f"unknown dataset {dataset!r}")
 
 
-def published_turnover(sessions: list[dt.date], source: str | None = None) -> pd.DataFrame:
+def published_turnover(sessions: list[dt.date], source: str | None = None,
+                       full_market: bool = False) -> pd.DataFrame:
     """HKEX's printed per-stock turnover (daily_quotations.TURNOVER_SCHEMA) of the sessions whose Daily
-    Quotations are out; none from a source that publishes no turnover (the sample)."""
-    return daily_quotations.parse_many(_fetchers(settings.source_name(source), False)["daily_quotations"](sessions))
+    Quotations are out (none for the sample's full-market universe)."""
+    fetch = _fetchers(settings.source_name(source), full_market)["daily_quotations"]
+    return daily_quotations.parse_many(fetch(sessions))
 
 
-def publishes_turnover(source: str | None = None) -> bool:
-    """Whether the source publishes per-stock turnover (live: HKEX's Daily Quotations); the sample only estimates it."""
+def fetch_list_of_securities(source: str | None = None) -> bytes:
+    """HKEX's List of Securities workbook from the source (the sample's lists the universe it emits)."""
+    if settings.source_name(source) == "live":
+        from hk_market.sources import live
+
+        return live.fetch_list_of_securities()
+    from hk_market.sources import sample
+
+    return sample.fetch_list_of_securities(settings.sample_full_market())
+
+
+def publishes_turnover_late(source: str | None = None) -> bool:
+    """Whether the source's turnover can come out after its prices (live: HKEX's Daily Quotations, in the
+    evening), so a run may load an estimate to replace later; the sample's pages come with its prices."""
     return settings.source_name(source) == "live"
 
 
@@ -55,6 +69,6 @@ def _fetchers(source: str, full_market: bool) -> dict[str, Callable[[list[dt.dat
     from hk_market.sources import sample
 
     return {"prices": partial(sample.fetch_prices, full_market=full_market),
-            "daily_quotations": sample.fetch_daily_quotations,
+            "daily_quotations": partial(sample.fetch_daily_quotations, full_market=full_market),
             "short_selling": partial(sample.fetch_short_selling, full_market=full_market),
             "southbound": sample.fetch_southbound}

@@ -7,9 +7,10 @@ load into an empty warehouse.
 
 turnover_hkd: yfinance publishes no turnover. The live source passes HKEX's own per-stock turnover
 from the Daily Quotations report (sources.daily_quotations), so short selling ratios divide by the
-turnover HKEX counts. A security HKEX did not print (GEM, a non-HKD counter, a day whose report is
-not out yet) and every sample security get the estimate volume times the typical price
-(high + low + close) / 3, and turnover_estimated true, so a run can replace it once HKEX's is out.
+turnover HKEX counts; the sample renders those pages too. A security HKEX did not print (GEM, a non-HKD
+counter, a day whose report is not out yet, the sample's full-market universe) gets the estimate volume
+times the typical price (high + low + close) / 3, and turnover_estimated true, so a run can replace it once
+HKEX's is out.
 Indices have no turnover.
 """
 

@@ -26,7 +26,7 @@ comment on column marts.security_daily.close is 'Closing price in HKD, unadjuste
 comment on column marts.security_daily.prev_close is 'Close of the previous HKEX session in HKD (across holidays).';
 comment on column marts.security_daily.change_pct is 'Change of close against prev_close, in percent.';
 comment on column marts.security_daily.volume is 'Shares traded.';
-comment on column marts.security_daily.turnover_hkd is 'Turnover in HKD: on live, HKEX''s from its Daily Quotations where printed; else (the sample, GEM, a session loaded before HKEX published) volume times the typical price (high + low + close) / 3, flagged in raw.prices.turnover_estimated.';
+comment on column marts.security_daily.turnover_hkd is 'Turnover in HKD: HKEX''s from its Daily Quotations where printed (the sample''s pages print the estimate below, to the whole HK$); else (GEM, a session loaded before HKEX published, the full-market benchmark sample) volume times the typical price (high + low + close) / 3, flagged in raw.prices.turnover_estimated.';
 comment on column marts.security_daily.short_turnover_hkd is 'Short selling turnover in HKD from HKEX''s daily short selling report; 0 when none was reported; NULL (unknown) when the session''s short selling is not loaded, and for a GEM security on a session whose short selling came from the Main Board''s Daily Quotations page alone (the live source, for a session before the latest).';
 comment on column marts.security_daily.short_sell_ratio_pct is 'short_turnover_hkd over turnover_hkd, in percent.';
 

@@ -23,5 +23,5 @@ __all__ = ["fetch_daily_quotations", "fetch_list_of_securities", "fetch_prices",
 
 def fetch_prices(sessions: list[dt.date]) -> pd.DataFrame:
     """yf.download's frame for the universe and the three indices: the sessions and one of look-back."""
-    securities = [yahoo_ticker(code) for code in universe.securities()["stock_code"]]
+    securities = [yahoo_ticker(code) for code in universe.securities("live")["stock_code"]]
     return yahoo.daily_bars(sessions, securities, list(reference.indices()["yahoo_ticker"]))
