@@ -106,8 +106,9 @@ def library_path(first: dt.date, memory: PeakMemory) -> tuple[list[dict], dict]:
         seconds.peak_mb[name] = max(seconds.peak_mb[name], worker_mb)
     rows = {"waiting for extract": None, "marts": _rows("marts.security_daily")}
     loaded = _loaded_rows()
-    stages = [{"stage": name, "rows": rows.get(name, loaded), "seconds": value, "peak_mb": seconds.peak_mb[name]}
-              for name, value in seconds.items()]
+    stages = [{"stage": name, "rows": rows.get(name, loaded) if value else None, "seconds": value,
+               "peak_mb": seconds.peak_mb[name]}
+              for name, value in seconds.items()]  # a stage that did not run (read landing: refetched) has no rows
     return stages, whole | {"rows": loaded, "peak_mb": max(stage["peak_mb"] for stage in stages)}
 
 

@@ -3,7 +3,8 @@
 Each chunk is extracted in one batch per dataset (landed files are reused unless refetch is set),
 validated, and loaded with one set-based statement per table in one transaction; the marts are
 rebuilt once for the whole range at the end. While a chunk is validated and loaded, a worker process
-extracts the next and reads its landed files (it writes no more than those; the warehouse is written here).
+extracts the next, handing over the rows it landed (or reads the landed files it reuses); it writes no more
+than those files: the warehouse is written here.
 
     python -m hk_market.backfill 2024-01-02 2024-11-14 [--datasets prices,southbound] [--refetch]
 """
@@ -88,13 +89,13 @@ class StageSeconds(dict[str, float]):
 def extract_chunk(chunk: list[dt.date], datasets: tuple[str, ...], refetch: bool = False,
                   source: str | None = None) -> dict[str, int | None]:
     """Extract each dataset for the chunk in one batch; None for a dataset whose landed files are reused."""
-    rows = {}
-    for dataset in datasets:
-        if not refetch and len(landing.landed(dataset, chunk, source)) == len(chunk):
-            rows[dataset] = None
-        else:
-            rows[dataset] = pipeline.extract(dataset, chunk, source)
-    return rows
+    return {dataset: None if _reused(dataset, chunk, refetch, source) else pipeline.extract(dataset, chunk, source)
+            for dataset in datasets}
+
+
+def _reused(dataset: str, chunk: list[dt.date], refetch: bool, source: str | None = None) -> bool:
+    """Whether the chunk's landed files of the dataset are used rather than fetched again."""
+    return not refetch and len(landing.landed(dataset, chunk, source)) == len(chunk)
 
 
 def load_chunk(chunk: list[dt.date], datasets: tuple[str, ...], run_id: str, source: str | None = None,
@@ -180,12 +181,16 @@ def _stop(worker: Executor) -> None:
 
 def _extract_and_read(chunk: list[dt.date], datasets: tuple[str, ...], refetch: bool
                       ) -> tuple[StageSeconds, dict[str, pd.DataFrame]]:
-    """In the worker: extract_chunk(), then the chunk's landed frames, with the seconds each took."""
-    seconds = StageSeconds()
-    with seconds.timing("extract"):
-        extract_chunk(chunk, datasets, refetch)
-    with seconds.timing("read landing"):
-        frames = _landed_frames(chunk, datasets)
+    """In the worker: each dataset's rows for the chunk, as extract_chunk() lands them (the frame it landed, not
+    read back) or reads them where landed files are reused, with the seconds each took."""
+    seconds, frames = StageSeconds(), {}
+    for dataset in datasets:
+        if _reused(dataset, chunk, refetch):
+            with seconds.timing("read landing"):
+                frames[dataset] = landing.read(dataset, chunk)
+        else:
+            with seconds.timing("extract"):
+                frames[dataset] = pipeline.extract_frame(dataset, chunk)
     return seconds, frames
 
 

@@ -85,6 +85,11 @@ def refresh_turnover(sessions: list[dt.date], source: str | None = None) -> int:
 
 def extract(dataset: str, sessions: list[dt.date], source: str | None = None) -> int:
     """Fetch, parse and land the dataset for the sessions; returns the rows landed."""
+    return len(extract_frame(dataset, sessions, source))
+
+
+def extract_frame(dataset: str, sessions: list[dt.date], source: str | None = None) -> pd.DataFrame:
+    """extract(), returning the rows landed (what landing.read() would give back, without reading it)."""
     try:
         frame = sources.extract(dataset, sessions, source, settings.sample_full_market())
         stray = sorted(set(pd.DatetimeIndex(frame["trade_date"].unique()).date) - set(sessions))
@@ -95,7 +100,7 @@ def extract(dataset: str, sessions: list[dt.date], source: str | None = None) ->
         raise SourceDataError(f"{dataset} {quality.describe_days(sessions)}: {cause}") from error
     landing.write(dataset, frame, sessions, source)
     log.info("%s: landed %d rows for %s..%s", dataset, len(frame), sessions[0], sessions[-1])
-    return len(frame)
+    return frame
 
 
 def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataFrame | None = None,
