@@ -339,6 +339,19 @@ def test_short_turnover_above_what_the_stocks_volume_can_have_traded_for_is_crit
     assert list(report.failing_rows.index) == [2]
 
 
+def test_short_turnover_is_bounded_by_the_first_prices_row_of_its_stock_on_its_day():
+    landed_prices = pd.concat(
+        [price_frame().assign(volume=10_000), price_frame(day=NEXT_DAY).assign(volume=1),
+         price_frame().assign(volume=20_000)]
+    ).astype({"trade_date": "datetime64[ms]"})  # as Parquet keeps it
+    short_sales = edited(short_selling_frame(), 2, short_turnover_hkd=120_000.0)
+
+    report = validate("short_selling", short_sales, [DAY], prices=landed_prices)
+
+    observed = [failure.observed for failure in report.critical_failures]
+    assert observed == ["1 unexpected of 10 [e.g. (110000.0, 120000.0)]"]
+
+
 def test_short_selling_of_a_stock_without_prices_is_not_held_to_a_turnover():
     prices_of_other_stocks = price_frame().assign(stock_code=lambda frame: "9" + frame["stock_code"].str[1:])
 
@@ -358,6 +371,25 @@ def test_data_docs_list_every_validation_run_with_a_page_each(scratch_warehouse)
     assert pages == [("validations", "prices", "run_broken"), ("validations", "prices", "run_clean")]
     assert "run_clean" in index.read_text() and "run_broken" in index.read_text()
     assert (index.parent / "expectations" / "prices.html").exists()
+
+
+def test_a_suite_result_is_the_one_its_validation_definition_would_run():
+    # validate() runs the suite itself, skipping run()'s freshness check and its storing of the result.
+    report = validate("southbound", southbound_frame(), [DAY])
+    checked = southbound_frame().assign(session_rows=2, total_minus_buy_and_sell_hkd=0.0)
+    day = [pd.Timestamp(DAY)]
+    run = quality._validation_definition("southbound").run(
+        batch_parameters={"dataframe": checked},
+        expectation_parameters={"sessions": day, "expected_sessions": day, "min_rows": 2},
+        result_format="BASIC",
+    )
+
+    ours, theirs = report.suite_result.meta, run.meta
+    assert {key: type(value) for key, value in ours.items()} == {key: type(value) for key, value in theirs.items()}
+    volatile = {"run_id", "validation_time", "batch_markers"}
+    assert {key: ours[key] for key in ours.keys() - volatile} == {key: theirs[key] for key in theirs.keys() - volatile}
+    assert ours["batch_markers"]["pandas_data_fingerprint"] == theirs["batch_markers"]["pandas_data_fingerprint"]
+    assert report.suite_result.statistics == run.statistics
 
 
 def test_an_unknown_dataset_is_rejected_by_name():

@@ -104,14 +104,19 @@ def _max_turnover(landing: pd.DataFrame, prices: pd.DataFrame | None) -> dict[st
     """max_turnover_hkd: the most the stock's day volume can have traded for (volume x high), from prices.
 
     prices' turnover_hkd is an estimate (volume x typical price) that a stock's real turnover, and so its
-    short turnover, may exceed; volume x high bounds it. Null where prices has no row for the stock.
+    short turnover, may exceed; volume x high bounds it, from the stock's first row that day. Null where
+    prices has no row for the stock.
     """
-    keys = ["trade_date", "stock_code"]
     if prices is None:
         return {"max_turnover_hkd": pd.Series(np.nan, index=landing.index)}
-    ceilings = prices[keys].assign(max_turnover_hkd=prices["volume"] * prices["high"]).drop_duplicates(keys)
-    matched = landing[keys].merge(ceilings, how="left", on=keys)["max_turnover_hkd"]
-    return {"max_turnover_hkd": matched.set_axis(landing.index)}
+    keys = ["trade_date", "stock_code"]
+    both = pd.concat([prices[keys], landing[keys]], ignore_index=True)  # coded alike: a join cheaper than merge
+    (days, all_days), (stocks, all_stocks) = (pd.factorize(both[key], use_na_sentinel=False) for key in keys)
+    pairs = days * len(all_stocks) + stocks  # (trade_date, stock_code) as a cell of a days x stocks grid
+    first = np.full(len(all_days) * len(all_stocks), -1)
+    first[pairs[: len(prices)][::-1]] = np.arange(len(prices))[::-1]  # each cell's first prices row, or -1
+    ceilings = (prices["volume"] * prices["high"]).reset_index(drop=True)
+    return {"max_turnover_hkd": ceilings.reindex(first[pairs[len(prices) :]]).set_axis(landing.index)}
 
 
 def _unbalanced_turnover(landing: pd.DataFrame, _prices: pd.DataFrame | None) -> dict[str, pd.Series]:
@@ -335,12 +340,11 @@ def validate(
         "min_rows": _min_rows_per_session(spec, universe_size),
     }
     validation = _validation_definition(dataset)
-    suite_result = validation.run(
-        batch_parameters={"dataframe": checked}, expectation_parameters=parameters, result_format="BASIC"
-    )
+    validator = _validator(validation, checked)
+    suite_result = _run(validation, validator, parameters)
     order = {expectation.id: position for position, expectation in enumerate(validation.suite.expectations)}
     results = sorted(suite_result.results, key=lambda result: order[result.expectation_config.id])  # GE reorders
-    results = suite_result.results = _summarised_failures(validation, checked, parameters, results)
+    results = suite_result.results = _summarised_failures(validator, dataset, parameters, results)
     outcomes = [_outcome(result) for result in results]
     report = ValidationReport(
         dataset=dataset,
@@ -349,7 +353,7 @@ def validate(
         failing_rows=_failing_rows(
             frame,
             list(spec.landing_schema),
-            _broken_rows(validation, checked, parameters, zip(results, outcomes, strict=True)),
+            _broken_rows(validator, dataset, parameters, zip(results, outcomes, strict=True)),
         ),
         suite_result=suite_result,
     )
@@ -426,6 +430,34 @@ def _validation_definition(dataset: str):
             name=dataset, data=asset.add_batch_definition_whole_dataframe(dataset), suite=suite
         )
     )
+
+
+def _validator(validation, frame: pd.DataFrame):
+    """A validator of the frame through validation's batch definition, as validation.run() makes: it loads (and
+    fingerprints) the frame once, for the validation and any re-runs of its expectations."""
+    from great_expectations.validator.v1_validator import Validator
+
+    return Validator(
+        batch_definition=validation.batch_definition, batch_parameters={"dataframe": frame}, result_format="BASIC"
+    )
+
+
+def _run(validation, validator, parameters: dict):
+    """What validation.run() returns, meta and all, less its work we do not use: checking that the suite is
+    registered unchanged, and storing the result as JSON in the context (build_data_docs stores what it renders)."""
+    from great_expectations.constants import DATAFRAME_REPLACEMENT_STR
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    suite_result = validator.validate_expectation_suite(validation.suite, parameters)
+    run_id = RunIdentifier(run_time=dt.datetime.now(dt.UTC))
+    suite_result.meta.update(
+        validation_id=validation.id,
+        checkpoint_id=None,
+        run_id=run_id,
+        validation_time=run_id.run_time,
+        batch_parameters={"dataframe": DATAFRAME_REPLACEMENT_STR},
+    )
+    return suite_result
 
 
 def data_docs_dir() -> Path:
@@ -576,22 +608,20 @@ def _is_null(value) -> bool:
     return not isinstance(value, tuple | list) and bool(pd.isna(value))
 
 
-def _summarised_failures(validation, checked: pd.DataFrame, parameters: dict, results: list) -> list:
+def _summarised_failures(validator, dataset: str, parameters: dict, results: list) -> list:
     """The results, each failed one replaced by its SUMMARY result: examples and up to ROWS_LISTED_IN_SUMMARY
     flagged rows (a passed one flags none, so its BASIC result says all there is)."""
     failed = [result for result in results if not result.success]
     if not failed:
         return results
     summaries = {
-        _outcome(summary).label: summary
-        for summary in _rerun(validation, checked, parameters, failed, dict(SUMMARY_FORMAT))  # GE fills it in
+        _result_label(summary): summary
+        for summary in _rerun(validator, dataset, parameters, failed, dict(SUMMARY_FORMAT))  # GE fills it in
     }
-    return [summaries.get(_outcome(result).label, result) for result in results]
+    return [summaries.get(_result_label(result), result) for result in results]
 
 
-def _broken_rows(
-    validation, checked: pd.DataFrame, parameters: dict, results_and_outcomes
-) -> dict[str, list[int]]:
+def _broken_rows(validator, dataset: str, parameters: dict, results_and_outcomes) -> dict[str, list[int]]:
     """Positions of the rows each failed row-level expectation flagged, keyed by the outcome's label.
 
     The SUMMARY run lists up to ROWS_LISTED_IN_SUMMARY flagged rows per expectation; only expectations
@@ -606,24 +636,36 @@ def _broken_rows(
     unlisted = [result for result, outcome in flagged if result.result["unexpected_count"] > len(listed[outcome.label])]
     if not unlisted:
         return listed
-    complete = _rerun(validation, checked, parameters, unlisted, "COMPLETE")
-    return listed | {_outcome(result).label: result.result["unexpected_index_list"] for result in complete}
+    complete = _rerun(validator, dataset, parameters, unlisted, "COMPLETE")
+    return listed | {_result_label(result): result.result["unexpected_index_list"] for result in complete}
 
 
-def _rerun(validation, checked: pd.DataFrame, parameters: dict, results: list, result_format) -> list:
-    """The results' expectations run again on the frame, with a more detailed result format."""
+def _rerun(validator, dataset: str, parameters: dict, results: list, result_format) -> list:
+    """The results' expectations run again on the validator's frame (already loaded), with a more detailed
+    result format."""
     import great_expectations as gx
 
-    labels = {_outcome(result).label for result in results}  # a rerun's results have no expectation ids
-    batch = validation.batch_definition.get_batch(batch_parameters={"dataframe": checked})
+    expectations = _expectations_by_label(dataset)
     suite = gx.ExpectationSuite(  # copies: an expectation belongs to one suite
-        name=f"{validation.name}_rerun",
-        expectations=[
-            copy.copy(expectation) for expectation in validation.suite.expectations
-            if _label(expectation.expectation_type, _columns(expectation.configuration.kwargs)) in labels
-        ],
+        name=f"{dataset}_rerun",
+        expectations=[copy.copy(expectations[_result_label(result)]) for result in results],
     )
-    return batch.validate(suite, expectation_parameters=parameters, result_format=result_format).results
+    validator.result_format = result_format
+    return validator.validate_expectation_suite(suite, parameters).results
+
+
+@cache
+def _expectations_by_label(dataset: str) -> dict:
+    """The dataset's registered expectations by label, which finds a result's (a rerun's results have no ids)."""
+    return {
+        _label(expectation.expectation_type, _columns(expectation.configuration.kwargs)): expectation
+        for expectation in _validation_definition(dataset).suite.expectations
+    }
+
+
+def _result_label(result) -> str:
+    config = result.expectation_config
+    return _label(config.type, _columns(config.kwargs))
 
 
 def _failing_rows(
