@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 import pandas as pd
 
-from hk_market import DATASETS, calendar, landing, pipeline, quality, settings
+from hk_market import DATASETS, calendar, landing, pipeline, quality, settings, warehouse
 
 log = logging.getLogger(__name__)
 CHUNK_SESSIONS = 250  # about a year: big enough for set-based loads, small enough for memory
@@ -101,17 +101,18 @@ def _reused(dataset: str, chunk: list[dt.date], refetch: bool, source: str | Non
 def load_chunk(chunk: list[dt.date], datasets: tuple[str, ...], run_id: str, source: str | None = None,
                seconds: StageSeconds | None = None, frames: dict[str, pd.DataFrame] | None = None) -> dict[str, int]:
     """Validate the chunk's landed rows (read here unless given) per dataset, then load them all in one
-    transaction."""
+    transaction; one warehouse connection records the validations and loads."""
     seconds = StageSeconds() if seconds is None else seconds
     if frames is None:
         with seconds.timing("read landing"):
             frames = _landed_frames(chunk, datasets, source)
-    with seconds.timing("validate"):
-        for dataset in datasets:
-            pipeline.validate(dataset, chunk, run_id, frame=frames[dataset], prices=frames.get("prices"),
-                              data_docs=False, source=source)
-    with seconds.timing("load"):
-        return pipeline.load(chunk, run_id, source, datasets, frames)
+    with warehouse.connected() as con:
+        with seconds.timing("validate"):
+            for dataset in datasets:
+                pipeline.validate(dataset, chunk, run_id, frame=frames[dataset], prices=frames.get("prices"),
+                                  data_docs=False, source=source, con=con)
+        with seconds.timing("load"):
+            return pipeline.load(chunk, run_id, source, datasets, frames, con)
 
 
 def _landed_frames(chunk: list[dt.date], datasets: tuple[str, ...], source: str | None = None

@@ -6,6 +6,7 @@ Each step takes the window of sessions it works on, so a daily run and a backfil
 import datetime as dt
 import logging
 
+import duckdb
 import pandas as pd
 
 from hk_market import (
@@ -40,8 +41,7 @@ def plan_window(day: dt.date) -> list[dt.date]:
     if not calendar.is_session(day):
         raise NotATradingDay(f"{day} is not an HKEX trading day (XHKG calendar): nothing to do")
     previous = calendar.previous_session(day)
-    with warehouse.connect() as con:
-        warehouse.ensure_schema(con)
+    with warehouse.connected() as con:
         loaded = warehouse.loaded_sessions(con, previous, previous)
     return [day] if previous in loaded else [previous, day]
 
@@ -54,8 +54,7 @@ def estimated_turnover(before: dt.date, source: str | None = None) -> list[dt.da
         return []
     last = calendar.previous_session(before)
     first = calendar.sessions(before - dt.timedelta(days=3 * TURNOVER_LOOKBACK), last)[-TURNOVER_LOOKBACK:][0]
-    with warehouse.connect() as con:
-        warehouse.ensure_schema(con)
+    with warehouse.connected() as con:
         rows = con.execute(
             "select trade_date from raw.prices where source = $source and trade_date between $first and $last "
             "and turnover_hkd is not null group by trade_date having bool_and(turnover_estimated) order by 1",
@@ -75,10 +74,8 @@ def refresh_turnover(sessions: list[dt.date], source: str | None = None) -> int:
     except (SourceUnavailable, SourceDataError) as error:
         log.warning("turnover of %s stays estimated for now: %s", quality.describe_days(sessions), error)
         return 0
-    with warehouse.connect() as con:
-        warehouse.ensure_schema(con)
-        with warehouse.transaction(con):
-            changed = warehouse.replace_estimated_turnover(con, published, settings.source_name(source))
+    with warehouse.connected() as con, warehouse.transaction(con):
+        changed = warehouse.replace_estimated_turnover(con, published, settings.source_name(source))
     log.info("turnover of %s: %d estimates replaced with HKEX's", quality.describe_days(sessions), changed)
     return changed
 
@@ -104,11 +101,13 @@ def extract_frame(dataset: str, sessions: list[dt.date], source: str | None = No
 
 
 def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataFrame | None = None,
-             prices: pd.DataFrame | None = None, data_docs: bool = True, source: str | None = None) -> dict:
+             prices: pd.DataFrame | None = None, data_docs: bool = True, source: str | None = None,
+             con: duckdb.DuckDBPyConnection | None = None) -> dict:
     """Validate the rows landed from the source (or the given frame of them); record outcomes and quarantine
     failing rows; raise if any critical expectation failed. Short selling is checked against the sessions' prices
     (given, else landed, else loaded). A Data Docs page is rendered when data_docs is set or the validation
-    failed (bulk backfills render only their failures)."""
+    failed (bulk backfills render only their failures). con: a warehouse connection to record with, else one is
+    opened."""
     frame = landing.read(dataset, sessions, source) if frame is None else frame
     expected = calendar.southbound_sessions(min(sessions), max(sessions)) if dataset == "southbound" else None
     if dataset == "short_selling" and prices is None:
@@ -116,10 +115,8 @@ def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataF
     report = quality.validate(dataset, frame, sessions, expected_sessions=expected,
                               universe_size=len(reference.securities()),
                               prices=prices if dataset == "short_selling" else None)
-    with warehouse.connect() as con:
-        warehouse.ensure_schema(con)
-        with warehouse.transaction(con):
-            warehouse.record_validation(con, report, run_id)
+    with warehouse.connected(con) as con, warehouse.transaction(con):
+        warehouse.record_validation(con, report, run_id)
     if data_docs or not report.success:
         quality.build_data_docs(report, run_id)
     quality.raise_for_failures(report)
@@ -134,8 +131,7 @@ def _short_selling_prices(sessions: list[dt.date], source: str | None) -> pd.Dat
     frames = [landing.read("prices", priced, source)[["trade_date", "stock_code", "volume", "high"]]] if priced else []
     unpriced = sorted(set(sessions) - set(priced))
     if unpriced:
-        with warehouse.connect() as con:
-            warehouse.ensure_schema(con)
+        with warehouse.connected() as con:
             loaded = con.execute(
                 "select trade_date::timestamp_s as trade_date, stock_code, volume, high from raw.prices "
                 "where list_contains($days, trade_date) and source = $source",
@@ -149,18 +145,17 @@ def _short_selling_prices(sessions: list[dt.date], source: str | None) -> pd.Dat
 
 
 def load(sessions: list[dt.date], run_id: str, source: str | None = None, datasets: tuple[str, ...] = DATASETS,
-         frames: dict[str, pd.DataFrame] | None = None) -> dict[str, int]:
+         frames: dict[str, pd.DataFrame] | None = None, con: duckdb.DuckDBPyConnection | None = None
+         ) -> dict[str, int]:
     """Load reference data and the datasets' rows landed from the source (or the given frames) for the sessions
-    in one transaction: each table's sessions are deleted and its rows inserted in one set-based statement."""
+    in one transaction (on con, if given): each table's sessions are deleted and its rows inserted in one
+    set-based statement."""
     source = settings.source_name(source)
     frames = frames or {dataset: landing.read(dataset, sessions, source) for dataset in datasets}
-    with warehouse.connect() as con:
-        warehouse.ensure_schema(con)
-        with warehouse.transaction(con):
-            reference.load(con, source)
-            rows = {dataset: warehouse.replace_window(con, dataset, frames[dataset], sessions, source, run_id)
-                    for dataset in datasets}
-    return rows
+    with warehouse.connected(con) as con, warehouse.transaction(con):
+        reference.load(con, source)
+        return {dataset: warehouse.replace_window(con, dataset, frames[dataset], sessions, source, run_id)
+                for dataset in datasets}
 
 
 def build(sessions: list[dt.date]) -> dt.date:

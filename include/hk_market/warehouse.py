@@ -69,6 +69,18 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("insert into audit.schema_version values ($digest, now()::timestamp)", {"digest": digest})
 
 
+@contextmanager
+def connected(con: duckdb.DuckDBPyConnection | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The given connection (whose schema the caller ensured), else the warehouse opened with its schema
+    ensured, and closed afterwards: so steps can share one connection (a backfill chunk's) or open their own."""
+    if con is not None:
+        yield con
+        return
+    with connect() as opened:
+        ensure_schema(opened)
+        yield opened
+
+
 @cache
 def _ddl() -> tuple[tuple[str, ...], str]:
     """The DDL scripts of include/sql/ddl/ in order, and the SHA-256 of them all."""
