@@ -87,7 +87,7 @@ def test_live_turnover_estimated_before_the_daily_quotations_is_refreshed_by_a_l
     pipeline.load([day], "at-17:30", "live", ("prices",))
     assert turnover("00700")[1] is True
     assert pipeline.estimated_turnover(dt.date(2024, 11, 14), "live") == [day]
-    assert pipeline.estimated_turnover(dt.date(2024, 11, 14), "sample") == []  # the sample publishes no turnover
+    assert pipeline.estimated_turnover(dt.date(2024, 11, 14), "sample") == []  # its turnover comes with its prices
 
     published["pages"] = [page]
     assert pipeline.refresh_turnover(pipeline.estimated_turnover(dt.date(2024, 11, 14), "live"), "live") > 0

@@ -101,7 +101,9 @@ def _reused(dataset: str, chunk: list[dt.date], refetch: bool, source: str | Non
 def load_chunk(chunk: list[dt.date], datasets: tuple[str, ...], run_id: str, source: str | None = None,
                seconds: StageSeconds | None = None, frames: dict[str, pd.DataFrame] | None = None) -> dict[str, int]:
     """Validate the chunk's landed rows (read here unless given) per dataset, then load them all in one
-    transaction; one warehouse connection records the validations and loads."""
+    transaction. One warehouse connection records the validations and loads, so the warehouse stays locked to
+    other processes from the first validation to the load's commit (the DAG's writer pool serializes them
+    anyway)."""
     seconds = StageSeconds() if seconds is None else seconds
     if frames is None:
         with seconds.timing("read landing"):

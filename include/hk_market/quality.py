@@ -103,9 +103,9 @@ def _price_moves(landing: pd.DataFrame, _prices: pd.DataFrame | None) -> dict[st
 def _max_turnover(landing: pd.DataFrame, prices: pd.DataFrame | None) -> dict[str, pd.Series]:
     """max_turnover_hkd: the most the stock's day volume can have traded for (volume x high), from prices.
 
-    prices' turnover_hkd is an estimate (volume x typical price) that a stock's real turnover, and so its
-    short turnover, may exceed; volume x high bounds it, from the stock's first row that day. Null where
-    prices has no row for the stock.
+    prices' turnover_hkd may be an estimate (volume x typical price: live before HKEX publishes its own, GEM)
+    that a stock's real turnover, and so its short turnover, may exceed; volume x high bounds it, from the
+    stock's first row that day. Null where prices has no row for the stock.
     """
     if prices is None:
         return {"max_turnover_hkd": pd.Series(np.nan, index=landing.index)}
@@ -114,7 +114,8 @@ def _max_turnover(landing: pd.DataFrame, prices: pd.DataFrame | None) -> dict[st
     (days, all_days), (stocks, all_stocks) = (pd.factorize(both[key], use_na_sentinel=False) for key in keys)
     pairs = days * len(all_stocks) + stocks  # (trade_date, stock_code) as a cell of a days x stocks grid
     first = np.full(len(all_days) * len(all_stocks), -1)
-    first[pairs[: len(prices)][::-1]] = np.arange(len(prices))[::-1]  # each cell's first prices row, or -1
+    cells, rows = np.unique(pairs[: len(prices)], return_index=True)  # each cell's first prices row
+    first[cells] = rows  # -1 where prices has none
     ceilings = (prices["volume"] * prices["high"]).reset_index(drop=True)
     return {"max_turnover_hkd": ceilings.reindex(first[pairs[len(prices) :]]).set_axis(landing.index)}
 

@@ -162,33 +162,32 @@ def render_daily_quotations(trade_date: dt.date, quotes: pd.DataFrame, short: pd
                             names: dict[str, str]) -> str:
     """The Daily Quotations page (Main Board) of a session: one <pre> of fixed-width text, CRLF line ends.
 
-    quotes: stock_code, prev_close, close, high, low, volume, turnover_hkd (printed as whole HK$; a close of
-    NaN prints TRADING SUSPENDED, a volume of 0 dashes); the sample has no order book, so ask and bid print
-    the close. short: stock_code, short_shares, short_turnover_hkd of the session's Main Board short
-    selling. Every counter is HKD. Column positions are those of the hand-written fixture
-    tests/fixtures/hkex_daily_quotations/d241113e.htm, whose README gives their sources.
+    quotes: stock_code, prev_close (NaN prints a dash), close, high, low, volume, turnover_hkd (printed as
+    whole HK$); the sample has no order book, so ask and bid print the close. short: stock_code, short_shares,
+    short_turnover_hkd of the session's Main Board short selling. Every counter is HKD. Column positions are
+    those of the hand-written fixture tests/fixtures/hkex_daily_quotations/d241113e.htm, whose README gives
+    their sources.
     """
     quotes = quotes.sort_values("stock_code", key=lambda codes: codes.astype("int64"))
     codes, volumes = quotes["stock_code"].tolist(), quotes["volume"].astype("int64").tolist()
     turnovers = quotes["turnover_hkd"].round().astype("int64").tolist()
-    traded = {code: (volume, turnover) for code, volume, turnover in zip(codes, volumes, turnovers, strict=True)
-              if volume > 0}
+    quoted = dict(zip(codes, zip(volumes, turnovers, strict=True), strict=True))
     prices = (map(_price, quotes[column].tolist()) for column in ("prev_close", "close", "high", "low"))
     quotations = map(_quotation, codes, map(names.__getitem__, codes), *prices, volumes, turnovers)
     short = short.sort_values("stock_code", key=lambda codes: codes.astype("int64"))
     short_rows = [
         f"{'':2}{int(code):>5} {_quotations_name(names[code])}{shares:>12,}{round(value):>14,}"
-        f"{traded[code][0]:>16,}{traded[code][1]:>18,}"
+        f"{quoted[code][0]:>16,}{quoted[code][1]:>18,}"
         for code, shares, value in zip(short["stock_code"], short["short_shares"], short["short_turnover_hkd"],
                                        strict=True)
     ]
     total_line = f"{'':7}Total Shares (SH): {int(short['short_shares'].sum()):,}"
-    total_shares = sum(traded[code][0] for code in short["stock_code"])
+    total_shares = sum(quoted[code][0] for code in short["stock_code"])
     bodies = {
         "market_highlights": [
             "", f"{'':44}{trade_date:%d/%m/%Y}",
-            f"  {'TOTAL TURNOVER (HK$)':<40}{sum(turnover for _, turnover in traded.values()):>17,}",
-            f"  {'NO. OF TRADED STOCKS':<40}{len(traded):>17,}",
+            f"  {'TOTAL TURNOVER (HK$)':<40}{sum(turnovers):>17,}",
+            f"  {'NO. OF TRADED STOCKS':<40}{sum(volume > 0 for volume in volumes):>17,}",
         ],
         "quotations": [
             "", "    CODE  NAME OF STOCK    CUR  PRV.CLO./      ASK/     HIGH/  SHARES TRADED/",
@@ -222,17 +221,16 @@ def _quotations_name(name: str) -> str:
 
 def _quotation(code: str, name: str, prev_close: str, close: str, high: str, low: str, volume: int,
                turnover: int) -> str:
-    """A stock's two QUOTATIONS lines (one for a suspended stock), its prices already printed."""
-    start = f"{int(code):>6}  {_quotations_name(name)}HKD{prev_close:>11}"
-    if close == "nan":
-        return f"{start}{'':9}TRADING SUSPENDED"
-    if volume <= 0:
-        return f"{start}{close:>10}{'-':>10}{'-':>16}\r\n{'':28}{close:>10}{close:>10}{'-':>10}{'-':>16}"
-    return f"{start}{close:>10}{high:>10}{volume:>16,}\r\n{'':28}{close:>10}{close:>10}{low:>10}{turnover:>16,}"
+    """A stock's two QUOTATIONS lines, its prices already printed."""
+    return (f"{int(code):>6}  {_quotations_name(name)}HKD{prev_close:>11}{close:>10}{high:>10}{volume:>16,}\r\n"
+            f"{'':28}{close:>10}{close:>10}{low:>10}{turnover:>16,}")
 
 
 def _price(value: float) -> str:
-    """A price as HKEX prints it: three decimals below HK$0.50 (ticks of 0.001 and 0.005), else two."""
+    """A price as HKEX prints it: three decimals below HK$0.50 (ticks of 0.001 and 0.005), else two; a dash
+    for none."""
+    if np.isnan(value):
+        return "-"
     return f"{value:.3f}" if value < 0.5 else f"{value:.2f}"
 
 

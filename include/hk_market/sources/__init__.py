@@ -43,14 +43,14 @@ def published_turnover(sessions: list[dt.date], source: str | None = None,
 
 
 def fetch_list_of_securities(source: str | None = None) -> bytes:
-    """HKEX's List of Securities workbook from the source (the sample's lists the universe it emits)."""
+    """HKEX's List of Securities workbook from the source (the sample's lists its curated universe)."""
     if settings.source_name(source) == "live":
         from hk_market.sources import live
 
         return live.fetch_list_of_securities()
     from hk_market.sources import sample
 
-    return sample.fetch_list_of_securities(settings.sample_full_market())
+    return sample.fetch_list_of_securities()
 
 
 def publishes_turnover_late(source: str | None = None) -> bool:

@@ -44,31 +44,33 @@ def fetch_southbound(sessions: list[dt.date]) -> list[str]:
 
 
 def fetch_daily_quotations(sessions: list[dt.date], full_market: bool = False) -> list[str]:
-    """One HKEX Daily Quotations page (Main Board) per session, so the sample's turnover is HKEX's printed
-    figure, as on live: the estimate volume x typical price, to the whole HK$.
+    """One HKEX Daily Quotations page (Main Board) per session, from which the sample's prices take their
+    turnover as live takes HKEX's: the pages print the estimate volume x typical price to the whole HK$.
 
     The full-market universe (benchmarks) publishes none and keeps the estimate, flagged: 2,600 stocks a
     page would add about 35 s of parsing to every 250-session chunk, which is not what the benchmark measures.
     """
     if full_market:
         return []
-    bars = market.daily_bars(sessions)
-    stocks = ~np.isin(bars.codes, reference.indices()["index_code"])
-    first = bars.window.index(sessions[0])
-    names = dict(zip(market.universe()["stock_code"], market.universe()["name"], strict=True))
+    bars, universe = market.daily_bars(sessions), market.universe()
+    stocks = np.isin(bars.codes, universe.loc[universe["board"] == "MAIN", "stock_code"])
+    first = bars.window.index(sessions[0])  # 0 only for the calendar's first session: no previous close
+    names = dict(zip(universe["stock_code"], universe["name"], strict=True))
     shorts = short_selling(bars, sessions)
     pages = []
     for column, day in enumerate(sessions, start=first):
         high, low, close = (matrix[stocks, column] for matrix in (bars.high, bars.low, bars.close))
         volume = bars.volume[stocks, column]
-        quotes = pd.DataFrame({"stock_code": bars.codes[stocks], "prev_close": bars.close[stocks, column - 1],
-                               "close": close, "high": high, "low": low, "volume": volume,
+        previous = bars.close[stocks, column - 1] if column else np.full(len(close), np.nan)
+        quotes = pd.DataFrame({"stock_code": bars.codes[stocks], "prev_close": previous, "close": close,
+                               "high": high, "low": low, "volume": volume,
                                "turnover_hkd": typical_turnover(volume, high, low, close)})
         short = shorts[(shorts["trade_date"] == pd.Timestamp(day)) & (shorts["board"] == "MAIN")]
         pages.append(hkex_formats.render_daily_quotations(day, quotes, short, names))
     return pages
 
 
-def fetch_list_of_securities(full_market: bool = False) -> bytes:
-    """HKEX's List of Securities workbook listing the sample's universe, as of the anchor day."""
-    return hkex_formats.render_list_of_securities(market.universe(full_market), market.ANCHOR_DAY)
+def fetch_list_of_securities() -> bytes:
+    """HKEX's List of Securities workbook listing the sample's curated universe, as of the anchor day (the
+    full-market universe's invented securities are loaded as they are, with their own sectors)."""
+    return hkex_formats.render_list_of_securities(market.universe(), market.ANCHOR_DAY)
