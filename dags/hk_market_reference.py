@@ -10,7 +10,7 @@ reference tables from the same source's universe, and the live prices download i
 **When:** Saturdays at 08:00 Asia/Hong_Kong, after the week's last session; listings change slowly.
 
 **Order of work:** extract the list (retries with backoff; the `sample` source renders one listing its
-own universe, so the seeds alone come out) → load the reference tables in one transaction (pool
+curated universe, so the seeds alone come out) → load the reference tables in one transaction (pool
 `duckdb_writer`).
 
 **Source:** the Airflow Variable `hk_market_source` when set, else `HK_MARKET_SOURCE`, read once by the

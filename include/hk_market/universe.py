@@ -1,7 +1,7 @@
 """The securities universe: the curated seeds plus HKEX's List of Securities (equities, REITs, ETFs).
 
 The weekly hk_market_reference DAG fetches HKEX's ListOfSecurities.xlsx from the run's source (the sample
-renders one listing its own universe), lands it as Parquet in that source's landing zone
+renders one listing its curated universe), lands it as Parquet in that source's landing zone
 (landing/<source>/reference/list_of_securities.parquet) and reloads the warehouse's reference tables. The
 curated seeds keep their names, sectors and themes; a listed security they do not cover gets the sector
 `Unclassified`. Until a list has been landed for the source, its universe is the seeds alone.
