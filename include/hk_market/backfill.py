@@ -107,7 +107,7 @@ def load_chunk(chunk: list[dt.date], datasets: tuple[str, ...], run_id: str, sou
     seconds = StageSeconds() if seconds is None else seconds
     if frames is None:
         with seconds.timing("read landing"):
-            frames = _landed_frames(chunk, datasets, source)
+            frames = landing.read_datasets(datasets, chunk, source)
     with warehouse.connected() as con:
         with seconds.timing("validate"):
             for dataset in datasets:
@@ -115,11 +115,6 @@ def load_chunk(chunk: list[dt.date], datasets: tuple[str, ...], run_id: str, sou
                                   data_docs=False, source=source, con=con)
         with seconds.timing("load"):
             return pipeline.load(chunk, run_id, source, datasets, frames, con)
-
-
-def _landed_frames(chunk: list[dt.date], datasets: tuple[str, ...], source: str | None = None
-                   ) -> dict[str, pd.DataFrame]:
-    return {dataset: landing.read(dataset, chunk, source) for dataset in datasets}
 
 
 def run(start, end, datasets=None, refetch: bool = False, run_id: str | None = None,

@@ -83,6 +83,12 @@ def read(dataset: str, sessions: list[dt.date], source: str | None = None) -> pd
     return frame.astype({"trade_date": "datetime64[s]"})
 
 
+def read_datasets(datasets: tuple[str, ...], sessions: list[dt.date], source: str | None = None
+                  ) -> dict[str, pd.DataFrame]:
+    """read() of each dataset, by dataset."""
+    return {dataset: read(dataset, sessions, source) for dataset in datasets}
+
+
 def _schema(dataset: str, files: list[str]) -> pa.Schema:
     """The files' schema with every added column: pyarrow would take the first file's alone, and so drop a
     column that the newer files hold and an older first file lacks. A file without a column reads as nulls."""

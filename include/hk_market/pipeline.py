@@ -151,7 +151,7 @@ def load(sessions: list[dt.date], run_id: str, source: str | None = None, datase
     in one transaction (on con, if given): each table's sessions are deleted and its rows inserted in one
     set-based statement."""
     source = settings.source_name(source)
-    frames = frames or {dataset: landing.read(dataset, sessions, source) for dataset in datasets}
+    frames = frames or landing.read_datasets(datasets, sessions, source)
     with warehouse.connected(con) as con, warehouse.transaction(con):
         reference.load(con, source)
         return {dataset: warehouse.replace_window(con, dataset, frames[dataset], sessions, source, run_id)
