@@ -1,5 +1,6 @@
 """Data quality gates: hk_market.quality on tiny landing frames."""
 
+import contextlib
 import datetime as dt
 import re
 import subprocess
@@ -390,6 +391,37 @@ def test_a_suite_result_is_the_one_its_validation_definition_would_run():
     assert {key: ours[key] for key in ours.keys() - volatile} == {key: theirs[key] for key in theirs.keys() - volatile}
     assert ours["batch_markers"]["pandas_data_fingerprint"] == theirs["batch_markers"]["pandas_data_fingerprint"]
     assert report.suite_result.statistics == run.statistics
+
+
+def test_building_each_configuration_once_per_run_changes_no_result(monkeypatch):
+    # More than ROWS_LISTED_IN_SUMMARY broken rows: the failed expectations are re-run twice, each run cached apart.
+    broken = price_frame(securities=1_200).assign(volume=-1)
+    broken = edited(edited(broken, 3, close=None), 7, high=1.0)
+
+    def result(report):
+        ge = report.suite_result.to_json_dict()
+        return report.outcomes, report.failing_rows, ge["results"], ge["statistics"]
+
+    cached = result(validate("prices", broken, [DAY]))
+    monkeypatch.setattr(quality, "_configurations_built_once", contextlib.nullcontext)
+    rebuilt = result(validate("prices", broken, [DAY]))
+
+    assert cached[0] == rebuilt[0] and not all(outcome.success for outcome in cached[0])
+    pd.testing.assert_frame_equal(cached[1], rebuilt[1])
+    assert len(cached[1]) == 1_203
+    assert cached[2:] == rebuilt[2:]
+
+
+def test_outside_a_run_an_expectation_configuration_follows_its_fields():
+    import great_expectations as gx
+
+    validate("southbound", southbound_frame(), [DAY])  # a run, with configurations built once
+    expectation = gx.expectations.ExpectColumnValuesToNotBeNull(column="buy_hkd")
+    assert expectation.configuration.kwargs["column"] == "buy_hkd"
+
+    expectation.column = "sell_hkd"
+
+    assert expectation.configuration.kwargs["column"] == "sell_hkd"
 
 
 def test_an_unknown_dataset_is_rejected_by_name():
