@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -103,7 +104,8 @@ def library_path(first: dt.date, memory: PeakMemory) -> tuple[list[dict], dict]:
     backfill.run(first, LAST_DAY, refetch=True, run_id=RUN_ID, seconds=seconds)
     whole = {"seconds": time.perf_counter() - started, "cpu_seconds": _cpu_seconds(resource.RUSAGE_SELF) - cpu_before,
              "worker_cpu_seconds": _cpu_seconds(resource.RUSAGE_CHILDREN)}  # the worker has ended: no other child yet
-    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # No worker process for one chunk: its thread ran while this process waited for it.
+    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 or seconds.peak_mb["waiting for extract"]
     for name in WORKER_STAGES:
         seconds.peak_mb[name] = max(seconds.peak_mb[name], worker_mb)
     rows = {"waiting for extract": None, "marts": _rows("marts.security_daily")}
@@ -164,8 +166,12 @@ def floor(first: dt.date, memory: PeakMemory, scratch: Path, repeats: int = FLOO
 
 
 def airflow_path(first: dt.date, scratch: Path) -> dict:
+    # Everything the DAG writes goes to scratch: make exports the project's snapshot and reports paths, and the
+    # benchmark's invented market must not replace the operator's.
     env = dict(os.environ, HK_MARKET_WAREHOUSE=str(scratch / "airflow" / "hk_market.duckdb"),
                HK_MARKET_LANDING=str(scratch / "airflow" / "landing"),
+               HK_MARKET_SNAPSHOT=str(scratch / "airflow" / "hk_market_analyst.duckdb"),
+               HK_MARKET_REPORTS=str(scratch / "airflow" / "reports"),
                AIRFLOW_CONN_DUCKDB_DEFAULT=json.dumps({"conn_type": "duckdb",
                                                         "host": str(scratch / "airflow" / "hk_market.duckdb")}),
                AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING")
@@ -193,19 +199,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--skip-airflow", action="store_true")
+    parser.add_argument("--keep-scratch", action="store_true", help="keep the warehouses and landing zones made")
     args = parser.parse_args()
     first = LAST_DAY.replace(year=LAST_DAY.year - args.years) + dt.timedelta(days=1)
     scratch = Path(tempfile.mkdtemp(prefix="hk-market-bench-"))
     os.environ.update(HK_MARKET_SAMPLE_UNIVERSE="full", HK_MARKET_SOURCE="sample",
                       HK_MARKET_WAREHOUSE=str(scratch / "library" / "hk_market.duckdb"),
                       HK_MARKET_LANDING=str(scratch / "library" / "landing"))
-    print(f"full sample market, {first} to {LAST_DAY}, scratch {scratch}")
+    print(f"full sample market, {first} to {LAST_DAY}, scratch {scratch}"
+          f"{'' if args.keep_scratch else ' (removed at the end; --keep-scratch keeps it)'}")
+    try:
+        run(first, scratch, args.skip_airflow)
+    finally:
+        if not args.keep_scratch:
+            shutil.rmtree(scratch, ignore_errors=True)  # gigabytes at 10 years
+
+
+def run(first: dt.date, scratch: Path, skip_airflow: bool) -> None:
     memory = PeakMemory()
     library, whole = library_path(first, memory)
     rebuild = rebuild_marts(first, memory)
     bare = floor(first, memory, scratch)
     rows = [*library, {"stage": "library path, whole pipeline", **whole}, rebuild, bare]
-    if not args.skip_airflow:
+    if not skip_airflow:
         rows.append(airflow_path(first, scratch))
     print_table(rows)
     print(f"\nlibrary path / floor: {whole['seconds'] / bare['seconds']:.1f}x "
