@@ -43,6 +43,12 @@ def test_a_writer_that_waits_too_long_fails_naming_the_warehouse(scratch_warehou
         holder.kill()
 
 
+def test_queries_draw_no_progress_bar_into_the_logs(scratch_warehouse):
+    # DuckDB draws one for any query over 2 s (a mart rebuild, a publish) unless told not to.
+    with warehouse.connect(scratch_warehouse) as con:
+        assert con.execute("select current_setting('enable_progress_bar')").fetchone() == (False,)
+
+
 def test_the_ddl_runs_again_only_when_it_changed(tmp_path, monkeypatch):
     path = tmp_path / "hk_market.duckdb"
     with warehouse.connect(path) as con:

@@ -36,6 +36,7 @@ def connect(path: Path | None = None, read_only: bool = False,
         try:
             con = duckdb.connect(str(path), read_only=read_only,
                                  config={"memory_limit": settings.duckdb_memory_limit()})
+            con.execute("set enable_progress_bar = false")  # a bar of \r-redrawn lines would fill task logs
             break
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
