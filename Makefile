@@ -23,7 +23,7 @@ export HK_MARKET_SNAPSHOT ?= $(PROJECT)/warehouse/hk_market_analyst.duckdb
 export HK_MARKET_REPORTS ?= $(PROJECT)/reports
 export AIRFLOW_CONN_DUCKDB_DEFAULT ?= {"conn_type": "duckdb", "host": "$(HK_MARKET_WAREHOUSE)"}
 
-.PHONY: install install-dev run test lint lock airflow-db airflow dictionary sql clean
+.PHONY: install install-dev run test test-airflow-services lint lock airflow-db airflow dictionary sql clean backfill bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
