@@ -57,6 +57,8 @@ ETF_SHARE = 0.005                   # ETFs' share of turnover
 NORTHBOUND_TO_SOUTHBOUND = 2.0      # northbound turnover (RMB) over the same exchange's southbound (HK$)
 NORTHBOUND_DQB = "999,999,999"      # daily quota balance, as copies of recent files show it
 UNIT = 10_000                       # HK$ million to two decimals
+# ",000" to ",999", the pieces of a number printed with thousands commas: four ASCII bytes held as one uint32.
+GROUPS_OF_THREE = np.array([f",{group:03d}".encode() for group in range(1000)]).view(np.uint32)
 
 
 def render_short_selling_report(trade_date: dt.date, rows: pd.DataFrame, names: dict[str, str]) -> str:
@@ -80,7 +82,8 @@ def render_short_selling_reports(sessions: list[dt.date], rows: pd.DataFrame, na
     unknown = set(rows["board"].unique()) - set(BOARD_TITLES)
     if unknown:
         raise ValueError(f"unknown boards {sorted(unknown)}: expected {sorted(BOARD_TITLES)}")
-    missing = set(rows["stock_code"].unique()) - set(names)
+    code_index, codes = pd.factorize(rows["stock_code"])  # each row's code, by its index in codes
+    missing = set(codes) - set(names)
     if missing:
         raise ValueError(f"no names for stock codes {sorted(missing)[:10]}")
     days = np.array(sessions, dtype="datetime64[D]")
@@ -88,20 +91,20 @@ def render_short_selling_reports(sessions: list[dt.date], rows: pd.DataFrame, na
     if (day >= len(days)).any() or (days[np.minimum(day, len(days) - 1)] != rows["trade_date"].to_numpy()).any():
         raise ValueError("rows for a trading date that is not one of the sessions")
     board = pd.Index(list(BOARD_TITLES)).get_indexer(rows["board"])  # each board's rank
-    code = rows["stock_code"].astype("int64").to_numpy()  # five digits: numeric order is HKEX's order
+    code = codes.astype("int64").to_numpy()[code_index]  # five digits: numeric order is HKEX's order
     order = np.lexsort((code, board, day))
     group = (day * len(BOARD_TITLES) + board)[order]  # one group per session and board, in page order
     bounds = np.searchsorted(group, np.arange(len(days) * len(BOARD_TITLES) + 1)).tolist()
-    codes = rows["stock_code"].to_numpy(dtype=object)[order].tolist()
-    shares = rows["short_shares"].to_numpy().astype("int64")[order].tolist()
-    turnover = rows["short_turnover_hkd"].round().to_numpy().astype("int64")[order].tolist()
-    prefixes = map(_row_prefix, codes, map(names.__getitem__, codes))
-    lines = list(map("{}{:>11,} {:>14,}".format, prefixes, shares, turnover))
+    shares = rows["short_shares"].to_numpy().astype("int64")[order]
+    turnover = rows["short_turnover_hkd"].round().to_numpy().astype("int64")[order]
+    prefixes = [_row_prefix(code, names[code]) for code in codes]
+    row_text, line_starts = _row_lines(prefixes, code_index[order], shares, turnover)
 
     def section(number: int, title: str, trade_date: dt.date) -> str:
         start, end = bounds[number], bounds[number + 1]
-        totals = _short_selling_totals(end - start, sum(shares[start:end]), sum(turnover[start:end]))
-        return "\n".join([*_short_selling_heading(title, trade_date), *lines[start:end], *totals]) + "\n"
+        totals = _short_selling_totals(end - start, sum(shares[start:end].tolist()), sum(turnover[start:end].tolist()))
+        lines = row_text[line_starts[start] : line_starts[end]].decode()
+        return "\n".join(_short_selling_heading(title, trade_date)) + "\n" + lines + "\n".join(totals) + "\n"
 
     pages = []
     for position, trade_date in enumerate(sessions):
@@ -112,6 +115,41 @@ def render_short_selling_reports(sessions: list[dt.date], rows: pd.DataFrame, na
         blocks = (f"<pre><font size='1'>\n{text}</font></pre>" for text in sections)
         pages.append(PAGE.format(sections="\n".join(blocks)))
     return pages
+
+
+def _row_lines(prefixes: list[str], prefix_index: np.ndarray, shares: np.ndarray, turnover: np.ndarray
+               ) -> tuple[bytes, list[int]]:
+    """The rows' lines, each ended by "\\n", as one UTF-8 text; and where each line starts in it, then its end.
+
+    A line is f"{prefixes[prefix_index]}{shares:>11,} {turnover:>14,}", built as a matrix of bytes a row per line
+    (zero bytes pad the narrower ones) rather than formatted a line at a time, which cost most of a backfill
+    chunk's render.
+    """
+    encoded = np.array([prefix.encode() for prefix in prefixes], dtype=bytes)  # zero bytes pad the shorter
+    characters = np.hstack([
+        encoded.view(np.uint8).reshape(len(prefixes), encoded.itemsize)[prefix_index],
+        _grouped(shares, 11),
+        np.full((len(prefix_index), 1), ord(" "), np.uint8),
+        _grouped(turnover, 14),
+        np.full((len(prefix_index), 1), ord("\n"), np.uint8),
+    ])
+    printed = characters != 0
+    starts = np.concatenate([[0], np.cumsum(printed.sum(axis=1))])
+    return characters[printed].tobytes(), starts.tolist()
+
+
+def _grouped(numbers: np.ndarray, width: int) -> np.ndarray:
+    """f"{number:>{width},}" of each number, as a row of ASCII codes right-aligned in the widest's columns (zero
+    bytes fill a row left of its own width)."""
+    magnitude = np.abs(numbers)
+    digits = 1 + np.searchsorted(10 ** np.arange(1, 19), magnitude, side="right")  # int64 has up to 19
+    grouped = (digits + (digits - 1) // 3)[:, None]  # with its commas
+    length = grouped + (numbers < 0)[:, None]
+    places = np.arange(max(width, int(length.max(initial=0))))[::-1]  # each column's, counted from the right
+    groups = [GROUPS_OF_THREE[magnitude // 1000**power % 1000] for power in range((len(places) + 3) // 4)]
+    figures = np.stack(groups[::-1], axis=1).view(np.uint8)[:, -len(places) :]  # every place a digit or comma
+    blank = np.where(places < length, ord("-"), np.where(places < width, ord(" "), 0).astype(np.uint8))
+    return np.where(places < grouped, figures, blank)
 
 
 def _short_selling_heading(title: str, trade_date: dt.date) -> list[str]:

@@ -18,6 +18,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 LANDING_SCHEMA = {
     "trade_date": "datetime64[s]",   # the session (date, midnight)
@@ -72,13 +73,13 @@ def parse(raw: pd.DataFrame, sessions: list[dt.date], index_codes: dict[str, str
     prev_close = pd.DataFrame(close).ffill().shift(1).to_numpy()
     dates = pd.DatetimeIndex(raw.index).normalize()
     keep = ~np.isnan(close) & dates.isin(pd.DatetimeIndex(sessions))[:, None]  # day-major, like the frame
-    codes = np.array([stock_code(ticker, index_codes) for ticker in tickers], dtype=object)
+    codes = pa.array([stock_code(ticker, index_codes) for ticker in tickers], pa.large_string())
     volume = np.nan_to_num(matrix["Volume"])
     turnover = typical_turnover(volume, matrix["High"], matrix["Low"], close)
     turnover[:, np.isin(tickers, list(index_codes))] = np.nan
     frame = pd.DataFrame({
         "trade_date": np.repeat(dates.to_numpy(), len(tickers)).reshape(close.shape)[keep],
-        "stock_code": np.broadcast_to(codes, close.shape)[keep],
+        "stock_code": pd.arrays.ArrowStringArray(codes.take(np.broadcast_to(np.arange(len(codes)), close.shape)[keep])),
         "open": matrix["Open"][keep],
         "high": matrix["High"][keep],
         "low": matrix["Low"][keep],
