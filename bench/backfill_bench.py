@@ -53,9 +53,14 @@ class PeakMemory:
         self.peak_bytes = _rss_bytes()
 
 
-def _rss_bytes() -> int:
-    total = 0
-    for process in [psutil.Process(), *psutil.Process().children(recursive=True)]:
+def _rss_bytes(root: psutil.Process | None = None) -> int:
+    """The resident memory of a process (this one by default) and its children, summed."""
+    root, total = root or psutil.Process(), 0
+    try:
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:  # the run just ended
+        return 0
+    for process in processes:
         try:
             total += process.memory_info().rss
         except psutil.NoSuchProcess:  # a child that just ended
@@ -165,26 +170,47 @@ def floor(first: dt.date, memory: PeakMemory, scratch: Path, repeats: int = FLOO
     return min(results, key=lambda record: record["seconds"])
 
 
+def airflow_env(scratch: Path) -> dict[str, str]:
+    """The environment of the Airflow runs: everything they write goes to scratch (make exports the project's
+    snapshot and reports paths, and the benchmark's invented market must not replace the operator's)."""
+    warehouse = scratch / "airflow" / "hk_market.duckdb"
+    return dict(os.environ, HK_MARKET_WAREHOUSE=str(warehouse), HK_MARKET_LANDING=str(scratch / "airflow" / "landing"),
+                HK_MARKET_SNAPSHOT=str(scratch / "airflow" / "hk_market_analyst.duckdb"),
+                HK_MARKET_REPORTS=str(scratch / "airflow" / "reports"),
+                AIRFLOW_CONN_DUCKDB_DEFAULT=json.dumps({"conn_type": "duckdb", "host": str(warehouse)}),
+                AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING")
+
+
 def airflow_path(first: dt.date, scratch: Path) -> dict:
-    # Everything the DAG writes goes to scratch: make exports the project's snapshot and reports paths, and the
-    # benchmark's invented market must not replace the operator's.
-    env = dict(os.environ, HK_MARKET_WAREHOUSE=str(scratch / "airflow" / "hk_market.duckdb"),
-               HK_MARKET_LANDING=str(scratch / "airflow" / "landing"),
-               HK_MARKET_SNAPSHOT=str(scratch / "airflow" / "hk_market_analyst.duckdb"),
-               HK_MARKET_REPORTS=str(scratch / "airflow" / "reports"),
-               AIRFLOW_CONN_DUCKDB_DEFAULT=json.dumps({"conn_type": "duckdb",
-                                                        "host": str(scratch / "airflow" / "hk_market.duckdb")}),
-               AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING")
+    """The bulk backfill DAG over the range under `airflow dags test`."""
     conf = json.dumps({"start": first.isoformat(), "end": LAST_DAY.isoformat()})
-    started = time.perf_counter()
-    done = subprocess.run([str(Path(sys.executable).with_name("airflow")), "dags", "test", "hk_market_backfill",
-                           "-c", conf], env=env, capture_output=True, text=True)
+    command = [str(Path(sys.executable).with_name("airflow")), "dags", "test", "hk_market_backfill", "-c", conf]
+    return measured_run("Airflow: hk_market_backfill under airflow dags test", command, airflow_env(scratch))
+
+
+def daily_run(scratch: Path) -> dict:
+    """One full-market day through the daily DAG (what `make run` does: dag.test(), as `airflow dags test`), on
+    the history the Airflow path loaded: the last day again, extracted, validated, loaded, its marts rebuilt and
+    the snapshot of every day published."""
+    command = [sys.executable, "-m", "hk_market.run_days", "--from", str(LAST_DAY), "--to", str(LAST_DAY)]
+    return measured_run(f"Airflow: hk_market_daily for {LAST_DAY}, full market", command, airflow_env(scratch))
+
+
+def measured_run(name: str, command: list[str], env: dict[str, str]) -> dict:
+    """Run the command; its seconds and the peak resident memory of its process tree."""
+    started, peak_bytes = time.perf_counter(), 0
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = threading.Thread(target=lambda: setattr(process, "printed", process.stdout.read()), daemon=True)
+    output.start()
+    tree = psutil.Process(process.pid)
+    while process.poll() is None:
+        peak_bytes = max(peak_bytes, _rss_bytes(tree))
+        time.sleep(0.02)
     seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"the Airflow path failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"stage": "Airflow: hk_market_backfill under airflow dags test", "seconds": seconds, "peak_mb": peak_mb,
-            "rows": None}
+    output.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{process.printed[-5000:]}")
+    return {"stage": name, "seconds": seconds, "peak_mb": peak_bytes / 2**20, "rows": None}
 
 
 def print_table(rows: list[dict]) -> None:
@@ -222,10 +248,11 @@ def run(first: dt.date, scratch: Path, skip_airflow: bool) -> None:
     bare = floor(first, memory, scratch)
     rows = [*library, {"stage": "library path, whole pipeline", **whole}, rebuild, bare]
     if not skip_airflow:
-        rows.append(airflow_path(first, scratch))
+        rows += [airflow_path(first, scratch), daily_run(scratch)]
     print_table(rows)
     print(f"\nlibrary path / floor: {whole['seconds'] / bare['seconds']:.1f}x "
-          f"(targets: library < 15 s, Airflow < 90 s, peak < 2048 MB, mart rebuild < 5 s)")
+          f"(targets: library < 15 s, Airflow < 90 s, peak < 2048 MB, mart rebuild < 5 s, "
+          f"daily run < 45 s)")
     print(f"library path CPU: {whole['cpu_seconds']:.1f} s in this process, "
           f"{whole['worker_cpu_seconds']:.1f} s in the extract worker ({os.cpu_count()} cores)")
 
