@@ -671,11 +671,11 @@ def _configurations_built_once() -> Iterator[None]:
     for a run are not changed during it, and are kept alive here, so their ids stay theirs.
     """
     _cache_configurations()
-    _built.configurations = {}
+    outer, _built.configurations = getattr(_built, "configurations", None), {}
     try:
         yield
     finally:
-        del _built.configurations
+        _built.configurations = outer
 
 
 @cache

@@ -35,7 +35,8 @@ _SECURITIES_COUNT = re.compile(
     rf"Total No\. of all Securities recording Short Selling *: *(?P<count>{NUMBER_PATTERN})"
 )
 # One stock's line: optional '%' (non-HKD counter), code, name, shares, turnover ($ of the counter's currency).
-# Matched by pyarrow (RE2: \d and \S are ASCII), line by line, a backfill chunk's rows in one call.
+# Matched by pyarrow, line by line, a backfill chunk's rows in one call. RE2's \d is ASCII digits only, and its \S
+# anything but ASCII white space (Python's re takes Unicode digits and spaces too); HKEX prints ASCII.
 _ROW = rf"^ *(%?) *(\d{{1,5}}) +\S.*? ({NUMBER_PATTERN}) +({NUMBER_PATTERN}) *$"
 _BLOCK_HEADING = re.compile(r"^ *(?:\([A-Z]\)|\*Total No\.)", re.MULTILINE)
 _TOTAL_SHARES = re.compile(rf"Short Selling Turnover Total Shares \(SH\) *: *(?P<value>{NUMBER_PATTERN})")
