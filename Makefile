@@ -113,5 +113,5 @@ backfill: $(AIRFLOW_HOME)/.ready
 	$(BIN)/airflow dags test hk_market_backfill -c '{"start": "$(START)", "end": "$(END)"}'
 
 ## bench: full sample market x 10 years through the library and through Airflow, with the DuckDB floor
-bench: $(AIRFLOW_HOME)/.ready
+bench: $(VENV)/.installed
 	$(BIN)/python bench/backfill_bench.py

@@ -6,17 +6,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import PROJECT
+from hk_market import settings
 
 
-def test_the_benchmark_prints_each_stage_and_leaves_the_operators_files_alone(airflow_db, tmp_path):
-    # make exports the project's snapshot and reports paths to the benchmark, as here.
-    snapshot, reports = tmp_path / "hk_market_analyst.duckdb", tmp_path / "reports"
-    env = dict(os.environ, HK_MARKET_SNAPSHOT=str(snapshot), HK_MARKET_REPORTS=str(reports))
-    done = subprocess.run([sys.executable, str(PROJECT / "bench" / "backfill_bench.py"), "--years", "1"],
+def test_the_benchmark_prints_each_stage_and_leaves_the_operators_files_alone(tmp_path):
+    # make exports the project's Airflow home, snapshot and reports paths to the benchmark, as here.
+    operator = {"AIRFLOW_HOME": tmp_path / "airflow", "HK_MARKET_SNAPSHOT": tmp_path / "hk_market_analyst.duckdb",
+                "HK_MARKET_REPORTS": tmp_path / "reports"}
+    env = dict(os.environ, **{name: str(path) for name, path in operator.items()})
+    done = subprocess.run([sys.executable, str(settings.PROJECT_ROOT / "bench" / "backfill_bench.py"), "--years", "1"],
                           env=env, capture_output=True, text=True, timeout=900)
 
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     printed = done.stdout.splitlines()
 
     def figures(stage: str) -> list[str]:
@@ -30,6 +31,6 @@ def test_the_benchmark_prints_each_stage_and_leaves_the_operators_files_alone(ai
         seconds, peak_mb = figures(run)[-2:]
         assert float(seconds) > 0 and float(peak_mb) > 100, run  # Airflow itself takes more
     assert any(re.match(r"library path / floor: \d+\.\dx", line) for line in printed)
-    assert not snapshot.exists() and not reports.exists()
+    assert [name for name, path in operator.items() if path.exists()] == []
     scratch = Path(re.search(r"scratch (\S+)", printed[0]).group(1))
     assert not scratch.exists()
