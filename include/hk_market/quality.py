@@ -16,8 +16,7 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from itertools import chain
@@ -451,8 +450,7 @@ def _run(validation, validator, parameters: dict):
     from great_expectations.constants import DATAFRAME_REPLACEMENT_STR
     from great_expectations.core.run_identifier import RunIdentifier
 
-    with _configurations_built_once():
-        suite_result = validator.validate_expectation_suite(validation.suite, parameters)
+    suite_result = _validate_suite(validator, validation.suite, parameters)
     run_id = RunIdentifier(run_time=dt.datetime.now(dt.UTC))
     suite_result.meta.update(
         validation_id=validation.id,
@@ -655,32 +653,30 @@ def _rerun(validator, dataset: str, parameters: dict, results: list, result_form
         expectations=[copy.copy(expectations[_result_label(result)]) for result in results],
     )
     validator.result_format = result_format
-    with _configurations_built_once():
-        return validator.validate_expectation_suite(suite, parameters).results
+    return _validate_suite(validator, suite, parameters).results
 
 
 _built = threading.local()  # .configurations: {id(expectation): (expectation, its configuration)} while one runs
 
 
-@contextmanager
-def _configurations_built_once() -> Iterator[None]:
-    """While a suite runs in this thread, each expectation builds its configuration once.
+def _validate_suite(validator, suite, parameters: dict):
+    """validator.validate_expectation_suite(), each expectation building its configuration once.
 
     GE 1.24 rebuilds an Expectation's configuration from its pydantic fields on every read of the property,
     about 80 reads per expectation per run: a quarter of a clean validation's CPU. The expectations GE makes
-    for a run are not changed during it, and are kept alive here, so their ids stay theirs.
+    for a run are not changed during it, and are kept alive in this thread's cache, so their ids stay theirs.
     """
     _cache_configurations()
     outer, _built.configurations = getattr(_built, "configurations", None), {}
     try:
-        yield
+        return validator.validate_expectation_suite(suite, parameters)
     finally:
         _built.configurations = outer
 
 
 @cache
 def _cache_configurations() -> None:
-    """Make Expectation.configuration read the running suite's cache (_configurations_built_once), if any."""
+    """Make Expectation.configuration read the running suite's cache (_validate_suite), if any."""
     from great_expectations.expectations.expectation import Expectation
 
     build = Expectation.configuration.fget
