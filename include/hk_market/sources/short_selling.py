@@ -167,9 +167,10 @@ def integer(text: str) -> int:
 
 def _landing_frame(sections: list[_Section]) -> pd.DataFrame:
     lines = pc.split_pattern(pa.array([section.rows for section in sections], pa.large_string()), "\n")
-    stock = pc.match_substring_regex(pc.list_flatten(lines), _ROW)  # a stock's line, not a heading
+    every_line = pc.list_flatten(lines)
+    stock = pc.match_substring_regex(every_line, _ROW)  # a stock's line, not a heading
     counts = np.bincount(pc.list_parent_indices(lines).filter(stock).to_numpy(), minlength=len(sections))
-    marked, codes, shares, turnover = _row_fields(pc.list_flatten(lines).filter(stock))
+    marked, codes, shares, turnover = _row_fields(every_line.filter(stock))
     shares, turnover = _thousands(shares), _thousands(turnover)
     hkd = pc.invert(marked).to_numpy(zero_copy_only=False)
     _check_totals(sections, counts, shares, np.where(hkd, turnover, 0))
