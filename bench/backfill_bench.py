@@ -38,19 +38,20 @@ WORKER_STAGES = ("extract", "read landing")  # the library path runs them in its
 
 
 class PeakMemory:
-    """Samples the resident set size of this process and its children summed, so each stage reports its own peak."""
+    """Samples the resident set size of a process (this one by default) and its children summed, every so many
+    seconds, so each stage reports its own peak."""
 
-    def __init__(self):
-        self.peak_bytes = 0
+    def __init__(self, root: psutil.Process | None = None, every: float = 0.02):
+        self.root, self.every, self.peak_bytes = root, every, 0
         self._stop = threading.Event()
         threading.Thread(target=self._sample, daemon=True).start()
 
     def _sample(self):
-        while not self._stop.wait(0.02):
-            self.peak_bytes = max(self.peak_bytes, _rss_bytes())
+        while not self._stop.wait(self.every):
+            self.peak_bytes = max(self.peak_bytes, _rss_bytes(self.root))
 
     def reset(self) -> None:
-        self.peak_bytes = _rss_bytes()
+        self.peak_bytes = _rss_bytes(self.root)
 
     def stop(self) -> None:
         self._stop.set()
@@ -208,23 +209,20 @@ def daily_run(env: dict[str, str]) -> dict:
 
 def measured_run(name: str, command: list[str], env: dict[str, str]) -> dict:
     """Run the command; its seconds and the peak resident memory of its process tree."""
-    started, peak_bytes = time.perf_counter(), 0
+    started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = threading.Thread(target=lambda: setattr(process, "printed", process.stdout.read()), daemon=True)
-    output.start()
-    tree = psutil.Process(process.pid)
+    memory = PeakMemory(psutil.Process(process.pid), every=0.1)  # a walk of Airflow's tree costs a millisecond
     try:
-        while process.poll() is None:
-            peak_bytes = max(peak_bytes, _rss_bytes(tree))
-            time.sleep(0.1)  # a walk of Airflow's process tree costs a millisecond of the run's CPU
+        printed, _ = process.communicate()
     except BaseException:  # Ctrl-C: not leaving Airflow running on scratch that is about to be removed
         process.kill()
         raise
+    finally:
+        memory.stop()
     seconds = time.perf_counter() - started
-    output.join()
     if process.returncode != 0:
-        raise SystemExit(f"{name} failed:\n{process.printed[-5000:]}")
-    return {"stage": name, "seconds": seconds, "peak_mb": peak_bytes / 2**20, "rows": None}
+        raise SystemExit(f"{name} failed:\n{printed[-5000:]}")
+    return {"stage": name, "seconds": seconds, "peak_mb": memory.peak_bytes / 2**20, "rows": None}
 
 
 def print_table(rows: list[dict]) -> None:
