@@ -20,8 +20,14 @@ def test_southbound_is_shut_when_shanghai_is_on_holiday_though_hong_kong_trades(
 
 
 def test_a_malformed_date_names_the_bad_value():
-    with pytest.raises(ValueError, match="'2024-13-01' is not a date"):
-        calendar.parse_day("2024-13-01")
+    with pytest.raises(ValueError, match="'14/11/2024' is not a date in YYYY-MM-DD form"):
+        calendar.parse_day("14/11/2024")
+
+
+@pytest.mark.parametrize("value", ["2024-13-01", "2024-11-31", "2023-02-29"])
+def test_a_day_that_does_not_exist_is_named_as_such(value):
+    with pytest.raises(ValueError, match=f"'{value}' is not a date: there is no such day in the calendar"):
+        calendar.parse_day(value)
 
 
 def test_a_day_outside_the_calendar_says_so():

@@ -1,4 +1,7 @@
 import datetime as dt
+import subprocess
+import sys
+import time
 
 from hk_market import run_days, warehouse
 
@@ -36,3 +39,29 @@ def test_seconds_per_stage_has_a_column_per_stage_and_the_run_wall_time():
                                                      "extract_southbound": "success"})]).splitlines()
     assert table[1].split() == ["Day", "plan", "extract", "run"]
     assert table[2].split() == ["2024-11-14", "0.5", "0.5", "2.0"]
+
+
+def test_what_ran_on_a_fresh_machine_where_no_run_reached_the_warehouse_shows_no_rows(scratch_warehouse):
+    skipped = a_run("r1", {"plan": "skipped"})
+    assert not scratch_warehouse.exists()
+    table = run_days.what_ran([skipped]).splitlines()
+    assert table[2].split() == ["2024-11-14", "success", "-", "-", "-", "-", "skipped:", "not", "an", "HKEX",
+                                "trading", "day"]
+
+
+def test_a_second_run_waits_for_the_first_and_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom hk_market import run_days\n"
+                               "with run_days.one_at_a_time():\n    print('held', flush=True); time.sleep(2)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        with run_days.one_at_a_time():
+            waited = time.monotonic() - started
+        assert holder.wait(timeout=30) == 0
+        assert waited > 0.5  # it held the lock until the first let go
+        assert "another run_days holds" in capsys.readouterr().err
+    finally:
+        holder.kill()
+        holder.wait()

@@ -1,6 +1,7 @@
 """HKEX trading sessions (exchange-calendars XHKG) and Stock Connect southbound days."""
 
 import datetime as dt
+import re
 from functools import cache
 
 import pandas as pd
@@ -26,10 +27,13 @@ def parse_day(value: str | dt.date) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(f"{value!r} is not a date in YYYY-MM-DD form")
     try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date in YYYY-MM-DD form") from None
+        return dt.date.fromisoformat(text)
+    except ValueError:  # the form is right, the day is not: 2024-11-31, 2024-13-01
+        raise ValueError(f"{value!r} is not a date: there is no such day in the calendar") from None
 
 
 def check_in_range(day: dt.date) -> None:

@@ -9,12 +9,15 @@ Needs AIRFLOW_HOME with a migrated metadata database and the duckdb_writer pool 
 
 import argparse
 import datetime as dt
+import fcntl
 import os
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from hk_market import DATASETS, calendar, report, settings, warehouse
 
@@ -85,6 +88,8 @@ def run_day(dag, day: dt.date) -> tuple[str, dict[str, str]]:
 def audit_of(runs: list[DayRun]) -> tuple[dict[tuple[str, str], int], dict[str, tuple]]:
     """Rows loaded per (run, dataset), and per run (checked, failed, warnings, failed datasets), from audit.*."""
     run_ids = [run.run_id for run in runs]
+    if not settings.warehouse_path().exists():  # no run got as far as the warehouse (e.g. no session in range)
+        return {}, {}
     with warehouse.connect(read_only=True) as con:
         rows = con.execute(
             "select run_id, dataset, arg_max(rows_loaded, loaded_at) from audit.runs "
@@ -152,6 +157,21 @@ def where_things_are(loaded: list[dt.date]) -> str:
     ])
 
 
+@contextmanager
+def one_at_a_time() -> Iterator[None]:
+    """Hold AIRFLOW_HOME's run lock: two runs at once would race to register the DAG in a fresh metadata
+    database (an IntegrityError on dag.dag_id) and to write the one warehouse; the second waits, and says so."""
+    home = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow"))
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / "run_days.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"another run_days holds {lock.name}: waiting for it to finish", file=sys.stderr, flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from", dest="first", required=True, type=calendar.parse_day)
@@ -166,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     from airflow.dag_processing.dagbag import DagBag
 
     dag = DagBag(str(settings.PROJECT_ROOT / "dags")).get_dag("hk_market_daily")
-    runs = [run_dag(dag, day) for day in weekdays(args.first, args.last)]
+    with one_at_a_time():
+        runs = [run_dag(dag, day) for day in weekdays(args.first, args.last)]
     loaded = [run.day for run in runs if run.tasks.get("build_marts") == "success"]
     print("\n" + what_ran(runs) + "\n\n" + seconds_per_stage(runs))
     if loaded:
