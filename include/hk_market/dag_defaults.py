@@ -36,9 +36,10 @@ class _RuleResolvedOnFailure(RetryRule):
         pass
 
 
-# Upstreams fail transiently (timeouts, rate limits, a report not out yet): retry with exponential
-# backoff. No network (HostUnreachable, a SourceUnavailable, so its rule comes first) and bad data (a
-# ValueError: wrong day, truncated file, too few prices) fail at once.
+# Upstreams fail transiently (timeouts, rate limits, a report not out yet): retry those with exponential
+# backoff. No network (HostUnreachable, a SourceUnavailable, so its rule comes first) fails at once, and so
+# does everything else: bad data (wrong day, truncated file, too few prices) and a parser's own bug are the
+# same on every try, so retrying them minutes later only hides the cause.
 EXTRACT_RETRIES = {
     "retries": 3,
     "retry_delay": dt.timedelta(minutes=2),
@@ -47,8 +48,11 @@ EXTRACT_RETRIES = {
     "retry_policy": ExceptionRetryPolicy(rules=[
         _RuleResolvedOnFailure(exception="hk_market.sources.errors.HostUnreachable", action=RetryAction.FAIL,
                                reason="no network: a retry minutes later will not reach the host"),
-        RetryRule(exception="builtins.ValueError", action=RetryAction.FAIL, reason="bad data: a retry gets the same"),
-    ]),
+        _RuleResolvedOnFailure(
+            exception=["hk_market.sources.errors.SourceUnavailable", "yfinance.exceptions.YFRateLimitError",
+                       "builtins.TimeoutError", "builtins.ConnectionError"],
+            action=RetryAction.DEFAULT, reason="the upstream may answer later"),
+    ], default=RetryAction.FAIL),
 }
 
 

@@ -61,6 +61,7 @@ def test_extracts_retry_what_may_pass_later_and_fail_no_network_and_bad_data_at_
         assert policy.evaluate(HostUnreachable("www.hkex.com.hk", "DNS"), 1, 4).action == RetryAction.FAIL
         assert policy.evaluate(SourceDataError("wrong day"), 1, 4).action == RetryAction.FAIL
         assert policy.evaluate(ValueError("truncated"), 1, 4).action == RetryAction.FAIL
+        assert policy.evaluate(TypeError("a parser's bug"), 1, 4).action == RetryAction.FAIL
         transient = (NotPublished("HTTP 404"), SourceUnavailable("HTTP 503"), YFRateLimitError(), TimeoutError())
         for error in transient:
             assert policy.evaluate(error, 1, 4).action == RetryAction.DEFAULT
