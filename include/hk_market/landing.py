@@ -1,11 +1,15 @@
 """The landing zone: one Parquet file per source, dataset and session, each written atomically.
 
 Files are kept apart per source (and per sample universe), so a run never reuses or loads rows that
-another source landed.
+another source landed. Each writer writes a temporary file of its own beside the target, then renames it
+over the target: two processes landing the same file leave one of their files whole, never a mix. A file
+found unreadable is set aside (renamed `<file>.corrupt`), so the next extract lands it again.
 """
 
 import datetime as dt
+import logging
 import os
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,6 +23,7 @@ import pyarrow.parquet as pq
 
 from hk_market import settings
 
+log = logging.getLogger(__name__)
 # Columns a dataset's files have held only since a later commit: their type, and the value a row of a file
 # landed before then stands for, so a backfill over an older landing zone reads it as it would a new one (no
 # refetch). An older prices file does not tell HKEX's printed turnover from the estimate: every turnover is
@@ -53,18 +58,48 @@ def write(dataset: str, frame: pd.DataFrame, sessions: list[dt.date], source: st
 
     def write_day(day: dt.date, start: int, end: int) -> None:
         target = path(dataset, day, source)
-        partial = target.with_suffix(".partial")
-        # No dictionary pages: a session's values are mostly distinct, so they cost time and bytes for nothing.
-        pq.write_table(table.slice(start, end - start), partial, use_dictionary=False)
-        os.replace(partial, target)
+        handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+        os.close(handle)
+        try:
+            # No dictionary pages: a session's values are mostly distinct, so they cost time and bytes for nothing.
+            pq.write_table(table.slice(start, end - start), partial, use_dictionary=False)
+            os.replace(partial, target)
+        finally:
+            Path(partial).unlink(missing_ok=True)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(write_day, sessions, starts, ends))
 
 
+class CorruptLanding(OSError):
+    """A landed file cannot be read (truncated, or not Parquet): it was set aside, and the next extract lands
+    it again."""
+
+
 def landed(dataset: str, sessions: list[dt.date], source: str | None = None) -> list[dt.date]:
     """The sessions that have a file landed from the source."""
     return [day for day in sessions if path(dataset, day, source).exists()]
+
+
+def readable(dataset: str, sessions: list[dt.date], source: str | None = None) -> list[dt.date]:
+    """The sessions that have a file landed from the source whose Parquet footer reads; a file that does not
+    is set aside (and logged), so that it is extracted again."""
+    found = []
+    for day in landed(dataset, sessions, source):
+        try:
+            pq.read_metadata(path(dataset, day, source))
+            found.append(day)
+        except (OSError, pa.ArrowException) as error:
+            log.warning("%s", _set_aside(dataset, day, source, error))
+    return found
+
+
+def _set_aside(dataset: str, day: dt.date, source: str | None, error: Exception) -> str:
+    """Rename an unreadable landed file to <file>.corrupt; returns what happened, naming dataset, day and file."""
+    file = path(dataset, day, source)
+    file.replace(file.with_name(file.name + ".corrupt"))
+    return (f"{dataset} {day}: the landed file {file} is unreadable ({error}); set aside as {file.name}.corrupt, "
+            "extract the day again")
 
 
 def read(dataset: str, sessions: list[dt.date], source: str | None = None) -> pd.DataFrame:
@@ -75,13 +110,27 @@ def read(dataset: str, sessions: list[dt.date], source: str | None = None) -> pd
         raise FileNotFoundError(f"{dataset}: nothing landed from {zone(source).name} for {shown}; "
                                 "run its extract first")
     files = [str(path(dataset, day, source)) for day in sessions]
-    table = pyarrow.dataset.dataset(files, schema=_schema(dataset, files), format="parquet").to_table()
+    try:
+        table = pyarrow.dataset.dataset(files, schema=_schema(dataset, files), format="parquet").to_table()
+    except (OSError, pa.ArrowException) as error:
+        raise CorruptLanding(_unreadable(dataset, sessions, source, error)) from error
     for column, (_, older_value) in ADDED_COLUMNS.get(dataset, {}).items():
         if table[column].null_count:  # rows of older files
             index = table.schema.get_field_index(column)
             table = table.set_column(index, column, pc.coalesce(table[column], older_value(table)))
     frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
     return frame.astype({"trade_date": "datetime64[s]"})
+
+
+def _unreadable(dataset: str, sessions: list[dt.date], source: str | None, error: Exception) -> str:
+    """Find which files made a read fail (reading each alone), set them aside, and say so."""
+    found = []
+    for day in sessions:
+        try:
+            pq.read_table(path(dataset, day, source))
+        except (OSError, pa.ArrowException) as day_error:
+            found.append(_set_aside(dataset, day, source, day_error))
+    return "; ".join(found) or f"{dataset}: reading the landed files failed: {error}"
 
 
 def read_datasets(datasets: tuple[str, ...], sessions: list[dt.date], source: str | None = None
