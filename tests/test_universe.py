@@ -1,6 +1,7 @@
 """The universe: HKEX's List of Securities merged with the curated seeds, landed and loaded into the warehouse."""
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import duckdb
@@ -29,11 +30,54 @@ def test_the_list_gives_every_equity_reit_and_etf_with_its_board(workbook):
         ["00700", "TENCENT", "equity", "MAIN"],
         ["00823", "LINK REIT", "equity", "MAIN"],
         ["02800", "TRACKER FUND", "etf", "MAIN"],
+        ["03008", "BOSHASHKEY BTC", "etf", "MAIN"],
         ["03033", "CSOP HS TECH", "etf", "MAIN"],
         ["07200", "FL2 CSOP HSI", "etf", "MAIN"],
         ["08083", "YOUZAN", "equity", "GEM"],
     ]
-    assert set(listed["as_of"]) == {dt.date(2024, 11, 14)}
+    assert set(listed["as_of"]) == {dt.date(2025, 11, 14)}
+
+
+def test_only_the_hkd_counter_of_a_security_is_in_the_universe(workbook):
+    codes = set(universe.parse_list_of_securities(workbook)["stock_code"])
+    assert {"00700", "03008"} <= codes
+    assert not {"80700", "09008"} & codes  # Tencent's RMB counter, the Bitcoin ETF's USD counter
+
+
+def _sheet(workbook: bytes) -> pd.DataFrame:
+    return pd.read_excel(io.BytesIO(workbook), header=None, dtype=str)
+
+
+def _saved(sheet: pd.DataFrame, tmp_path) -> bytes:
+    sheet.to_excel(tmp_path / "edited.xlsx", header=False, index=False)
+    return (tmp_path / "edited.xlsx").read_bytes()
+
+
+def test_a_workbook_from_before_2025_with_numeric_codes_and_no_currency_columns_is_read(workbook, tmp_path):
+    sheet = _sheet(workbook).iloc[:, :-2].astype(object)
+    sheet.iloc[3:, 0] = sheet.iloc[3:, 0].astype(int)
+    listed = universe.parse_list_of_securities(_saved(sheet, tmp_path))
+    assert {"00001", "00700", "80700"} <= set(listed["stock_code"])
+
+
+def test_a_stock_code_listed_twice_raises(workbook, tmp_path):
+    sheet = _sheet(workbook)
+    with pytest.raises(SourceDataError, match="lists stock code 00001 twice"):
+        universe.parse_list_of_securities(_saved(pd.concat([sheet, sheet.iloc[[3]]]), tmp_path))
+
+
+def test_a_stock_code_that_is_not_digits_raises_naming_it(workbook, tmp_path):
+    sheet = _sheet(workbook)
+    sheet.iloc[3, 0] = "0000A"
+    with pytest.raises(SourceDataError, match="has the stock code '0000A', not 1 to 5 digits"):
+        universe.parse_list_of_securities(_saved(sheet, tmp_path))
+
+
+def test_an_updated_as_at_date_that_does_not_exist_raises_naming_it(workbook, tmp_path):
+    sheet = _sheet(workbook)
+    sheet.iloc[1, 0] = "Updated as at 31/11/2025"
+    with pytest.raises(SourceDataError, match="is dated '31/11/2025': no such date"):
+        universe.parse_list_of_securities(_saved(sheet, tmp_path))
 
 
 def test_listed_securities_without_a_curated_sector_are_unclassified(workbook):
@@ -55,7 +99,7 @@ def test_before_any_list_is_landed_the_universe_is_the_seeds(scratch_warehouse):
 
 
 def test_an_html_page_instead_of_the_workbook_raises():
-    with pytest.raises(SourceDataError, match="not an Excel workbook"):
+    with pytest.raises(SourceDataError, match="not a readable Excel workbook"):
         universe.parse_list_of_securities(b"<!DOCTYPE html><html><body>Page Not Found</body></html>")
 
 
@@ -69,7 +113,7 @@ def test_a_workbook_without_its_heading_row_raises(workbook, tmp_path):
 
 def test_extract_lands_the_list_and_load_puts_the_universe_in_the_warehouse(scratch_warehouse, workbook, monkeypatch):
     monkeypatch.setattr(live, "fetch_list_of_securities", lambda: workbook)
-    assert universe.extract("live") == 9
+    assert universe.extract("live") == 10
     assert universe.landed_path("live").exists()
     assert universe.load("live") == len(reference.securities()) + 3
     with duckdb.connect(str(scratch_warehouse), read_only=True) as con:

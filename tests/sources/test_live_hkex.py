@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hk_market.sources import daily_quotations, short_selling, southbound
-from hk_market.sources.errors import NotPublished, SourceDataError
+from hk_market.sources.errors import NotPublished, NoTradingDay, SourceDataError, StalePage
 from hk_market.sources.live import hkex
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -86,8 +86,9 @@ def test_an_earlier_session_has_no_gem_short_selling_and_says_so(earlier_quotati
 
 def test_an_earlier_session_whose_short_selling_disagrees_with_its_total_line_is_bad_data(earlier_quotations):
     url = hkex.DAILY_QUOTATIONS_URL.format(day=PREVIOUS)
-    earlier_quotations[url] = earlier_quotations[url].replace("      1 CKH HOLDINGS         402,000",
-                                                              "      1 CKH HOLDINGS         402,001")
+    row = "      1 CKH HOLDINGS                           402,000"
+    assert row in earlier_quotations[url]
+    earlier_quotations[url] = earlier_quotations[url].replace(row, row.replace("402,000", "402,001"))
     with pytest.raises(SourceDataError, match="rows add up to 47,354,001 short shares but its 'Total Shares"):
         short_selling.parse_many(hkex.fetch_short_selling([PREVIOUS, DAY]))
 
@@ -114,10 +115,28 @@ def test_an_earlier_session_without_daily_quotations_is_not_published(short_sell
         hkex.fetch_short_selling([PREVIOUS, DAY])
 
 
-def test_daily_quotations_for_the_wrong_day_raise_naming_both_days(published):
+def test_an_earlier_days_daily_quotations_served_for_a_session_are_not_published_yet(published):
     published[hkex.DAILY_QUOTATIONS_URL.format(day=DAY)] = fixture("hkex_daily_quotations/d241113e.htm")
-    with pytest.raises(SourceDataError, match=r"d241114e.htm is for 2024-11-13, not 2024-11-14"):
+    with pytest.raises(StalePage, match=r"d241114e.htm is still the page of 2024-11-13: 2024-11-14's is not "
+                                        "published yet"):
         hkex.fetch_daily_quotations([DAY])
+
+
+def test_a_later_days_daily_quotations_served_for_a_session_are_bad_data_naming_both_days(published):
+    published[hkex.DAILY_QUOTATIONS_URL.format(day=PREVIOUS)] = fixture("hkex_daily_quotations/d241113e.htm").replace(
+        "DATE: 13 NOV 2024", "DATE: 14 NOV 2024")
+    with pytest.raises(SourceDataError, match=r"d241113e.htm is for 2024-11-14, not 2024-11-13"):
+        hkex.fetch_daily_quotations([PREVIOUS])
+
+
+def test_the_holiday_page_served_for_a_session_is_a_day_without_trading(published):
+    typhoon = dt.date(2024, 12, 24)
+    published[hkex.DAILY_QUOTATIONS_URL.format(day=typhoon)] = fixture("hkex_daily_quotations/d241225e.htm")
+    with pytest.raises(NoTradingDay) as holiday:
+        hkex.fetch_daily_quotations([typhoon])
+    assert holiday.value.day == typhoon
+    assert str(holiday.value) == ("daily_quotations 2024-12-24: no trading, HKEX says "
+                                  "'Hong Kong Public Holiday, NO TRADING.'")
 
 
 def test_daily_quotations_not_published_yet_are_left_out_with_a_warning(published, caplog):
@@ -130,10 +149,17 @@ def test_a_stock_connect_file_is_fetched_for_its_day(published):
     assert southbound.parse_many(hkex.fetch_southbound([DAY]))["channel"].tolist() == ["SSE", "SZSE"]
 
 
-def test_a_stock_connect_file_for_the_wrong_day_raises(published):
+def test_an_earlier_days_stock_connect_file_served_for_a_session_is_not_published_yet(published):
     published[hkex.STOCK_CONNECT_URL.format(day=DAY)] = fixture("hkex_stock_connect/data_tab_daily_20241003e.js")
-    with pytest.raises(SourceDataError, match=r"data_tab_daily_20241114e.js is for 2024-10-03, not 2024-11-14"):
+    with pytest.raises(StalePage, match=r"data_tab_daily_20241114e.js is still the page of 2024-10-03"):
         hkex.fetch_southbound([DAY])
+
+
+def test_the_order_of_the_fetches_changes_no_result(earlier_quotations):
+    short_first = hkex.fetch_short_selling([PREVIOUS, DAY])
+    hkex.fetch_daily_quotations([PREVIOUS])
+    pd.testing.assert_frame_equal(short_selling.parse_many(hkex.fetch_short_selling([PREVIOUS, DAY])),
+                                  short_selling.parse_many(short_first))
 
 
 def test_a_truncated_stock_connect_file_raises_as_bad_data(published):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hk_market.sample.hkex_formats import render_short_selling_report
-from hk_market.sources.errors import NotPublished
+from hk_market.sources.errors import NotPublished, SourceDataError
 from hk_market.sources.short_selling import LANDING_SCHEMA, parse, parse_many, report_date
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "hkex_short_selling"
@@ -161,3 +161,23 @@ def test_rendering_a_stock_without_a_name_raises():
     del names["00700"]
     with pytest.raises(ValueError, match="00700"):
         render_short_selling_report(DAY, rows, names)
+
+
+def test_older_reports_counting_securities_without_the_word_all_are_read(main_board):
+    older = main_board.replace("Total No. of all Securities recording", "Total No. of Securities recording")
+    assert older != main_board
+    pd.testing.assert_frame_equal(parse(older), parse(main_board))
+
+
+@pytest.mark.parametrize("printed, cause", [
+    ("31 NOV 2024", "dated '31 NOV 2024': no such date"),
+    ("14 NOV 9999", "dated '14 NOV 9999': 9999-11-14 is outside the XHKG calendar's range"),
+])
+def test_a_trading_date_that_is_no_day_of_the_calendar_is_named(main_board, printed, cause):
+    with pytest.raises(SourceDataError, match=f"short selling report is {cause}"):
+        parse(main_board.replace("14 NOV 2024", printed))
+
+
+def test_a_number_too_large_for_shares_raises_the_projects_error(main_board):
+    with pytest.raises(SourceDataError, match="prints a number too large for shares or HK\\$"):
+        parse(main_board.replace("1,380,000", "99,999,999,999,999,999,999"))

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from hk_market.sample.hkex_formats import render_stock_connect_js
+from hk_market.sources.errors import SourceDataError
 from hk_market.sources.southbound import LANDING_SCHEMA, parse, parse_many
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "hkex_stock_connect"
@@ -75,34 +76,75 @@ def test_a_missing_label_raises_naming_it(trading_day):
     table = markets[3]["content"][0]["table"]
     table["schema"][0] = [label for label in table["schema"][0] if label != "Buy Turnover"]
     del table["tr"][1]
-    with pytest.raises(ValueError, match="SZSE Southbound summary has no 'Buy Turnover'"):
+    with pytest.raises(SourceDataError, match="SZSE Southbound summary has no 'Buy Turnover'"):
         parse(_tab_data(markets))
 
 
 def test_a_value_that_is_not_a_number_raises(trading_day):
-    with pytest.raises(ValueError, match="SSE Southbound Buy Turnover is '-'"):
+    with pytest.raises(SourceDataError, match="SSE Southbound Buy Turnover is '-'"):
         parse(trading_day.replace('"36,512.37"', '"-"'))
 
 
 def test_an_html_error_page_raises():
-    with pytest.raises(ValueError, match="not a complete HKEX Stock Connect 'tabData"):
+    with pytest.raises(SourceDataError, match="not a complete HKEX Stock Connect 'tabData"):
         parse(_file("error_page.html"))
 
 
 def test_a_truncated_file_raises(trading_day):
-    with pytest.raises(ValueError, match="not a complete HKEX Stock Connect 'tabData"):
+    with pytest.raises(SourceDataError, match="not a complete HKEX Stock Connect 'tabData"):
         parse(trading_day[: len(trading_day) // 2])
 
 
 def test_broken_json_inside_tab_data_raises(trading_day):
-    with pytest.raises(ValueError, match="not valid JSON"):
+    with pytest.raises(SourceDataError, match="not valid JSON"):
         parse(trading_day.replace('"tradingDay":1', '"tradingDay":', 1))
 
 
 def test_a_file_without_a_southbound_market_raises(trading_day):
     markets = [market for market in _markets(trading_day) if market["market"] != "SZSE Southbound"]
-    with pytest.raises(ValueError, match="no SZSE Southbound market"):
+    with pytest.raises(SourceDataError, match="no SZSE Southbound market"):
         parse(_tab_data(markets))
+
+
+@pytest.mark.parametrize("printed", ["Infinity", "-Infinity", "NaN", "-1.00", "10,000,000,000.00", "1e12"])
+def test_a_value_that_is_not_a_finite_non_negative_amount_under_the_ceiling_raises(trading_day, printed):
+    with pytest.raises(SourceDataError, match=f"HKEX Stock Connect file of 2024-11-14: SSE Southbound Buy Turnover "
+                                              f"is '{printed}' HK\\$ million: not a finite amount from 0 to under "
+                                              f"HK\\$10,000,000,000,000,000"):
+        parse(trading_day.replace('"36,512.37"', f'"{printed}"'))
+
+
+def test_a_market_listed_twice_raises_rather_than_the_last_winning(trading_day):
+    markets = _markets(trading_day)
+    with pytest.raises(SourceDataError, match="file of 2024-11-14 lists 2 times the SSE Southbound market"):
+        parse(_tab_data([*markets, markets[1]]))
+
+
+@pytest.mark.parametrize("flag", ["0", "1", True, 2, None])
+def test_a_trading_day_flag_other_than_the_number_0_or_1_raises(trading_day, flag):
+    markets = _markets(trading_day)
+    markets[1]["tradingDay"] = flag
+    with pytest.raises(SourceDataError, match=f"SSE Southbound tradingDay is {flag!r}, not 0 or 1"):
+        parse(_tab_data(markets))
+
+
+@pytest.mark.parametrize("date, cause", [
+    ("-2024-11-14", "date '-2024-11-14' is not a YYYY-MM-DD date"),
+    ("9999-11-14", "file is dated '9999-11-14': 9999-11-14 is outside the XHKG calendar"),
+    ("2024-11-31", "file is dated '2024-11-31': no such date"),
+])
+def test_a_date_outside_the_calendar_raises_naming_it(trading_day, date, cause):
+    with pytest.raises(SourceDataError, match=cause):
+        parse(trading_day.replace("2024-11-14", date))
+
+
+@pytest.mark.parametrize("tab_data", [
+    '[{"market": []}]', '[{"market": "SSE Southbound", "date": "2024-11-14", "tradingDay": 1, "content": "x"}]',
+    '[[]]', '[{"date": ["2024-11-14"]}]',
+])
+def test_a_malformed_structure_raises_the_projects_error_not_a_type_error(tab_data):
+    with pytest.raises(SourceDataError, match="HKEX Stock Connect file"):
+        parse(f"tabData = {tab_data};")
 
 
 def test_parse_many_concatenates_files_and_skips_non_trading_days(trading_day):

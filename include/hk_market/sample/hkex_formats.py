@@ -193,7 +193,8 @@ DAILY_QUOTATIONS_SECTIONS = (
     ("short_selling", "SHORT SELLING TURNOVER - DAILY REPORT"),
     ("adj_short", "PREVIOUS DAY'S ADJUSTED SHORT SELLING TURNOVER"),
 )
-RULE = "-" * 79
+RULE = "-" * 118
+DISCLAIMER = "  DISCLAIMER: THE INFORMATION IN THIS REPORT IS FOR REFERENCE ONLY (THE SAMPLE'S WORDING, NOT HKEX'S)."
 
 
 def render_daily_quotations(trade_date: dt.date, quotes: pd.DataFrame, short: pd.DataFrame,
@@ -202,9 +203,9 @@ def render_daily_quotations(trade_date: dt.date, quotes: pd.DataFrame, short: pd
 
     quotes: stock_code, prev_close (NaN prints a dash), close, high, low, volume, turnover_hkd (printed as
     whole HK$); the sample has no order book, so ask and bid print the close. short: stock_code, short_shares,
-    short_turnover_hkd of the session's Main Board short selling. Every counter is HKD. Column positions are
-    those of the hand-written fixture tests/fixtures/hkex_daily_quotations/d241113e.htm, whose README gives
-    their sources.
+    short_turnover_hkd of the session's Main Board short selling. Every counter is HKD. The heading (page
+    number, disclaimer, `DATE:` at column 0), centred anchors and column positions are those of the fixture
+    tests/fixtures/hkex_daily_quotations/d241113e.htm, whose README gives their sources.
     """
     quotes = quotes.sort_values("stock_code", key=lambda codes: codes.astype("int64"))
     codes, volumes = quotes["stock_code"].tolist(), quotes["volume"].astype("int64").tolist()
@@ -214,12 +215,12 @@ def render_daily_quotations(trade_date: dt.date, quotes: pd.DataFrame, short: pd
     quotations = map(_quotation, codes, map(names.__getitem__, codes), *prices, volumes, turnovers)
     short = short.sort_values("stock_code", key=lambda codes: codes.astype("int64"))
     short_rows = [
-        f"{'':2}{int(code):>5} {_quotations_name(names[code])}{shares:>12,}{round(value):>14,}"
-        f"{quoted[code][0]:>16,}{quoted[code][1]:>18,}"
+        f"{'':2}{int(code):>5} {_quotations_name(names[code]):<24}{shares:>22,}{round(value):>21,}"
+        f"{quoted[code][0]:>21,}{quoted[code][1]:>21,}"
         for code, shares, value in zip(short["stock_code"], short["short_shares"], short["short_turnover_hkd"],
                                        strict=True)
     ]
-    total_line = f"{'':7}Total Shares (SH): {int(short['short_shares'].sum()):,}"
+    total_line = f"{'':7}Total Shares (SH): {int(short['short_shares'].sum()):>25,}"
     total_shares = sum(quoted[code][0] for code in short["stock_code"])
     bodies = {
         "market_highlights": [
@@ -232,21 +233,22 @@ def render_daily_quotations(trade_date: dt.date, quotes: pd.DataFrame, short: pd
             f"{'':34}CLOSING       BID      LOW     TURNOVER ($)", RULE, *quotations,
         ],
         "short_selling": [
-            "", f"{'':25}Total Short Selling Turnover{'':9}Total Turnover",
-            f"  CODE  NAME OF STOCK{'':7}(SH){'':11}($){'':11}(SH){'':16}($)", "", *short_rows, "",
-            f"{total_line} {total_shares:>{max(65 - len(total_line), 1)},}",
+            "", f"{'':45}Total Short Selling Turnover{'':24}Total Turnover",
+            f"  CODE  NAME OF STOCK{'':28}(SH){'':19}($){'':18}(SH){'':19}($)", "", *short_rows, "",
+            f"{total_line} {total_shares:>41,}",
         ],
     }
     weekday = WEEKDAYS[trade_date.weekday()]
     lines = [
         "<html>", "<head>", "<title>Daily Quotations</title>", "</head>", "<body>", "<pre><font size='1'>",
-        f"{'':27}THE STOCK EXCHANGE OF HONG KONG LIMITED",
-        f"    EXCHANGE SQUARE, HONG KONG      TEL: 25221122      DATE: "
-        f"{trade_date.day:02d} {MONTHS[trade_date.month - 1]} {trade_date.year} ({weekday})",
-        "", "TABLE OF CONTENT", *(f'<a href="#{name}">{title}</a>' for name, title in DAILY_QUOTATIONS_SECTIONS),
+        f"{'':108}PAGE:    1", f"{'':40}THE STOCK EXCHANGE OF HONG KONG LIMITED", f"{'':47}DAILY QUOTATIONS",
+        f"DATE: {trade_date.day:02d} {MONTHS[trade_date.month - 1]} {trade_date.year} ({weekday})", "",
+        DISCLAIMER, "", "TABLE OF CONTENT",
+        *(f'<a href="#{name}">{title}</a>' for name, title in DAILY_QUOTATIONS_SECTIONS),
     ]
-    for name, title in DAILY_QUOTATIONS_SECTIONS:
-        lines += [RULE, f'<a name = "{name}">{title}</a>', *bodies.get(name, [])]
+    for name, title in DAILY_QUOTATIONS_SECTIONS:  # anchors centred over the page's width, as HKEX prints them
+        centred = " " * ((len(RULE) - len(title)) // 2)
+        lines += [RULE, f'{centred}<a name = "{name}">{title}</a>', *bodies.get(name, [])]
     return "\r\n".join([*lines, "</font></pre>", "</body>", "</html>", ""])
 
 
@@ -277,7 +279,7 @@ LIST_OF_SECURITIES_HEADINGS = (
     "Stock Code", "Name of Securities", "Category", "Sub-Category", "Board Lot", "Par Value", "ISIN", "Expiry Date",
     "Subject to Stamp Duty", "Shortsell Eligible", "CAS Eligible", "VCM Eligible", "Admitted to Stock Options",
     "Admitted to Stock Futures", "Admitted to CCASS", "ETF / Fund Manager", "Debt Securities Board Lot (Nominal)",
-    "Debt Securities Investor Type", "POS Eligble", "Spread Table",
+    "Debt Securities Investor Type", "POS Eligble", "Spread Table", "Trading Currency", "RMB Counter",
 )
 # (security_type, board) -> the workbook's Category and Sub-Category.
 LIST_CATEGORIES = {
@@ -285,14 +287,17 @@ LIST_CATEGORIES = {
     ("equity", "GEM"): ("Equity", "Equity Securities (GEM)"),
     ("etf", "MAIN"): ("Exchange Traded Products", "Exchange Traded Funds"),
 }
+REIT_CATEGORY = "Real Estate Investment Trusts"  # REITs print no Sub-Category
 
 
 def render_list_of_securities(securities: pd.DataFrame, as_of: dt.date) -> bytes:
     """HKEX's ListOfSecurities.xlsx listing the securities (stock_code, name, security_type, board, shortable).
 
-    One sheet: a merged title row, a merged "Updated as at DD/MM/YYYY" row, the heading row, then one row per
-    security with its code as a number; the sample knows no board lots, par values or ISINs, so those cells
-    are empty. The layout is the hand-written fixture's, tests/fixtures/hkex_list_of_securities/.
+    One sheet: a merged title row, an "Updated as at DD/MM/YYYY" row, the heading row, then one row per
+    security with its code as text ('00700') and Trading Currency HKD (the sample lists HKD counters only, so
+    no RMB Counter); a security whose name says REIT is a REIT, with no Sub-Category. The sample knows no board
+    lots, par values or ISINs, so those cells are empty. The layout is the fixture's,
+    tests/fixtures/hkex_list_of_securities/.
     """
     from openpyxl import Workbook  # only the reference DAG needs it
 
@@ -300,15 +305,17 @@ def render_list_of_securities(securities: pd.DataFrame, as_of: dt.date) -> bytes
     sheet = book.active
     sheet.title = "ListOfSecurities"
     width = len(LIST_OF_SECURITIES_HEADINGS)
-    for row, text in enumerate(("List of Securities", f"Updated as at {as_of:%d/%m/%Y}"), start=1):
-        sheet.cell(row, 1, text)
-        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+    sheet.cell(1, 1, "List of Securities")
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    sheet.cell(2, 1, f"Updated as at {as_of:%d/%m/%Y}")
     sheet.append(LIST_OF_SECURITIES_HEADINGS)
     for security in securities.itertuples(index=False):
         category, sub_category = LIST_CATEGORIES[(security.security_type, security.board)]
-        cells = {"Stock Code": int(security.stock_code), "Name of Securities": security.name.upper(),
+        if security.security_type == "equity" and "REIT" in security.name.upper():
+            category, sub_category = REIT_CATEGORY, None
+        cells = {"Stock Code": security.stock_code, "Name of Securities": security.name.upper(),
                  "Category": category, "Sub-Category": sub_category, "Admitted to CCASS": "Y",
-                 "Shortsell Eligible": "Y" if security.shortable else None}
+                 "Shortsell Eligible": "Y" if security.shortable else None, "Trading Currency": "HKD"}
         sheet.append([cells.get(heading) for heading in LIST_OF_SECURITIES_HEADINGS])
     content = io.BytesIO()
     book.save(content)

@@ -4,9 +4,11 @@ The page is fixed-width text in <pre>, one section per `<a name = "...">` anchor
 
 Turnover in HK$, for the live prices (yfinance publishes none), is read from the QUOTATIONS section.
 Each stock is two lines (code, name, currency, previous close, ask, high, shares traded; then
-closing, bid, low, turnover in the counter's currency); the one-line form of HKEX's wider pages
-(previous close, bid, ask, high, low, closing, shares, turnover) is read too. Suspended and halted
-stocks print a note instead of figures. Only HKD counters that traded give a row.
+closing, bid, low, turnover in the counter's currency), which a page break may split; the one-line form
+of HKEX's wider pages (previous close, bid, ask, high, low, closing, shares, turnover) is read too.
+Prices have two or three decimals, or read N/A. Suspended and halted stocks print a note instead of
+figures (`HKD TRADING SUSPENDED`). Only HKD counters that traded give a row; a code printed twice is an
+error. On a holiday HKEX serves a page that only says "Hong Kong Public Holiday, NO TRADING.": NoTradingDay.
 
 Short selling is read from the SHORT SELLING TURNOVER - DAILY REPORT section, which the live source
 uses for sessions whose day-close report HKEX no longer serves. Its layout differs from that report:
@@ -22,8 +24,8 @@ import re
 
 import pandas as pd
 
-from hk_market.sources.errors import SourceDataError
-from hk_market.sources.short_selling import LANDING_SCHEMA, MONTHS, NUMBER_PATTERN, integer
+from hk_market.sources.errors import NoTradingDay, SourceDataError
+from hk_market.sources.short_selling import LANDING_SCHEMA, MONTHS, NUMBER_PATTERN, calendar_date, integer
 
 TURNOVER_SCHEMA = {
     "trade_date": "datetime64[s]",
@@ -42,6 +44,8 @@ def _anchor(name: str) -> re.Pattern:
 # Each section's anchor, and the anchor of the section that follows it on HKEX's page.
 _QUOTATIONS = (_anchor("quotations"), _anchor("sales_all"))
 _SHORT_SELLING = (_anchor("short_selling"), _anchor("adj_short"))
+_NO_TRADING = re.compile(r"[^<>\n]*\bNO TRADING\b[^<>\n]*", re.IGNORECASE)
+_DATE_LINE = re.compile(r"\bDATE\s*:\s*")
 _DATE = re.compile(
     rf"\b(?P<day>\d{{1,2}}) (?P<month>{'|'.join(MONTHS)})[A-Z]* (?P<year>\d{{4}})\b"
     r"|\b(?P<dd>\d{2})/(?P<mm>\d{2})/(?P<yyyy>\d{4})\b",
@@ -49,8 +53,9 @@ _DATE = re.compile(
 )
 _FIGURE = r"(?:[\d,]+(?:\.\d+)?|-|N/A)"
 _STOCK = rf"^ *[*#%]? *(?P<code>\d{{1,5}}) +(?P<name>\S.*?) +(?P<currency>{'|'.join(CURRENCIES)})"
+# A page break (its tags are removed before matching) may fall between a stock's two lines, leaving blank lines.
 _TWO_LINES = re.compile(
-    _STOCK + rf"(?: +{_FIGURE}){{4}} *\n(?: +{_FIGURE}){{3}} +(?P<turnover>{_FIGURE}) *$", re.MULTILINE
+    _STOCK + rf"(?: +{_FIGURE}){{4}} *\n(?:[ \t]*\n)*(?: +{_FIGURE}){{3}} +(?P<turnover>{_FIGURE}) *$", re.MULTILINE
 )
 _ONE_LINE = re.compile(_STOCK + rf"(?: +{_FIGURE}){{7}} +(?P<turnover>{_FIGURE}) *$", re.MULTILINE)
 # The lookahead finds the word in one scan of the line before the stock pattern is tried (else slow).
@@ -126,16 +131,25 @@ def short_selling_page(raw: str) -> str | None:
 
 
 def report_date(raw: str) -> dt.date:
-    """The trading day of a report: the first date in its heading (DD MON YYYY or DD/MM/YYYY)."""
+    """The trading day of a report: the date after `DATE:` in its heading, else the heading's first date (DD MON
+    YYYY or DD/MM/YYYY).
+
+    Raises NoTradingDay for HKEX's holiday page ("Hong Kong Public Holiday, NO TRADING."), SourceDataError for a
+    heading without a date or with one that is no day of the XHKG calendar.
+    """
     start = _QUOTATIONS[0].search(raw)
     heading = _TAG.sub(" ", raw[: start.start() if start else 4000])
-    match = _DATE.search(heading)
+    if start is None and (notice := _NO_TRADING.search(heading)):
+        raise NoTradingDay("daily_quotations", None, " ".join(notice[0].split()))
+    labelled = _DATE_LINE.search(heading)
+    match = (labelled and _DATE.match(heading, labelled.end())) or _DATE.search(heading)
     if match is None:
         plain = " ".join(heading.split())
         raise SourceDataError(f"HKEX Daily Quotations page has no date in its heading: {plain[:160]!r}")
     if match["day"]:
-        return dt.date(int(match["year"]), MONTHS.index(match["month"].upper()) + 1, int(match["day"]))
-    return dt.date(int(match["yyyy"]), int(match["mm"]), int(match["dd"]))
+        return calendar_date(match["year"], MONTHS.index(match["month"].upper()) + 1, match["day"], match[0],
+                             "HKEX Daily Quotations page")
+    return calendar_date(match["yyyy"], match["mm"], match["dd"], match[0], "HKEX Daily Quotations page")
 
 
 def _rows(raw: str) -> list[tuple[dt.date, str, float]]:
@@ -153,13 +167,13 @@ def _rows(raw: str) -> list[tuple[dt.date, str, float]]:
         raise SourceDataError(
             f"HKEX Daily Quotations of {day}: {len(lost)} stock line(s) in neither known layout, first {line.strip()!r}"
         )
-    traded = {}
-    for match in records:
-        turnover = match["turnover"].replace(",", "")
-        if match["currency"] == "HKD" and turnover not in ("-", "N/A"):
-            code = match["code"].zfill(5)
-            traded[code] = max(traded.get(code, 0.0), float(turnover))  # a code printed twice keeps its larger
-    return [(day, code, turnover) for code, turnover in traded.items()]
+    codes = [match["code"].zfill(5) for match in stock_lines]
+    twice = sorted({code for code in codes if codes.count(code) > 1}) if len(set(codes)) < len(codes) else []
+    if twice:
+        raise SourceDataError(f"HKEX Daily Quotations of {day}: QUOTATIONS prints stock code {twice[0]} twice"
+                              + (f" and {len(twice) - 1} more code(s) twice too" if len(twice) > 1 else ""))
+    return [(day, match["code"].zfill(5), float(match["turnover"].replace(",", ""))) for match in records
+            if match["currency"] == "HKD" and match["turnover"] not in ("-", "N/A")]
 
 
 def _section(raw: str, anchors: tuple[re.Pattern, re.Pattern], title: str) -> str:

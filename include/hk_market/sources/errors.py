@@ -1,6 +1,6 @@
 """How a source fails: worth retrying later (not published yet, a server hiccup) or not (no network, bad data).
 
-The extract tasks retry SourceUnavailable with backoff, and fail HostUnreachable and bad data (a
+The extract tasks retry SourceUnavailable with backoff, skip a NoTradingDay, and fail HostUnreachable and bad data (a
 ValueError) at once: retrying minutes later does not bring a network back or fix a file.
 """
 
@@ -33,3 +33,20 @@ class HostUnreachable(SourceUnavailable):
 
 class SourceDataError(ValueError):
     """What an upstream sent is wrong (wrong day, truncated, too few securities): retrying will not help."""
+
+
+class NoTradingDay(Exception):
+    """An upstream says the market did not trade that day (HKEX's "Hong Kong Public Holiday, NO TRADING." page,
+    served for a typhoon or an unscheduled closure too): the day has nothing to load and is skipped, not failed
+    and not retried."""
+
+    def __init__(self, dataset: str, day, notice: str) -> None:
+        super().__init__(dataset, day, notice)
+        self.dataset, self.day, self.notice = dataset, day, notice
+
+    def __str__(self) -> str:
+        return f"{self.dataset} {self.day or 'of an unknown day'}: no trading, HKEX says {self.notice!r}"
+
+
+class StalePage(NotPublished):
+    """An upstream served its page of an earlier day for the day asked: that day's is not published yet."""

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from hk_market.sources.errors import SourceDataError, StalePage
+
 LANDING_SCHEMA = {
     "trade_date": "datetime64[s]",   # the session (date, midnight)
     "stock_code": "string",          # '00700' or an index code 'HSI' / 'HSCEI' / 'HSTECH'
@@ -33,6 +35,8 @@ LANDING_SCHEMA = {
     "turnover_estimated": "bool",    # turnover_hkd is volume x typical price, not HKEX's printed figure
 }
 PRICE_FIELDS = ("Open", "High", "Low", "Close", "Volume")
+VOLUME_CEILING = 1e15  # shares a day: HKEX's busiest counters trade about 1e10
+HONG_KONG = "Asia/Hong_Kong"
 
 
 def yahoo_ticker(stock_code: str) -> str:
@@ -44,9 +48,9 @@ def stock_code(ticker: str, index_codes: dict[str, str]) -> str:
     """'0700.HK' -> '00700'; an index ticker ('^HSI') -> its index code via index_codes."""
     if ticker in index_codes:
         return index_codes[ticker]
-    number, _, suffix = ticker.partition(".")
-    if suffix != "HK" or not number.isdigit():
-        raise ValueError(f"prices: {ticker!r} is not a Hong Kong ticker")
+    number, _, suffix = str(ticker).partition(".")
+    if suffix != "HK" or not (number.isascii() and number.isdigit()) or len(number) > 5:
+        raise SourceDataError(f"prices: {ticker!r} is not a Hong Kong ticker")
     return f"{int(number):05d}"
 
 
@@ -63,18 +67,12 @@ def parse(raw: pd.DataFrame, sessions: list[dt.date], index_codes: dict[str, str
     prev_close is its last close before the day. published_turnover (trade_date, stock_code,
     turnover_hkd as HKEX printed them) replaces the estimated turnover where it has a row.
     """
-    fields = raw.columns.get_level_values(0)
-    missing = [field for field in PRICE_FIELDS if field not in fields]
-    if missing:
-        raise ValueError(f"prices: the frame has no {', '.join(missing)} column(s)")
-    tickers = raw["Close"].columns
-    matrix = {field: raw[field].reindex(columns=tickers).to_numpy(dtype="float64") for field in PRICE_FIELDS}
+    tickers, dates, matrix = _read_frame(raw)
     close = matrix["Close"]
     prev_close = pd.DataFrame(close).ffill().shift(1).to_numpy()
-    dates = pd.DatetimeIndex(raw.index).normalize()
     keep = ~np.isnan(close) & dates.isin(pd.DatetimeIndex(sessions))[:, None]  # day-major, like the frame
+    volume = _volume(matrix["Volume"], keep, tickers, dates)
     codes = pa.array([stock_code(ticker, index_codes) for ticker in tickers], pa.large_string())
-    volume = np.nan_to_num(matrix["Volume"])
     turnover = typical_turnover(volume, matrix["High"], matrix["Low"], close)
     turnover[:, np.isin(tickers, list(index_codes))] = np.nan
     frame = pd.DataFrame({
@@ -90,10 +88,70 @@ def parse(raw: pd.DataFrame, sessions: list[dt.date], index_codes: dict[str, str
         "turnover_estimated": ~np.isnan(turnover[keep]),
     }).astype(LANDING_SCHEMA)
     if published_turnover is not None and len(published_turnover):
+        _check_pages_are_of_the_sessions(published_turnover, sessions)
         printed = _published(frame, published_turnover)
         frame["turnover_hkd"] = printed.fillna(frame["turnover_hkd"])
         frame["turnover_estimated"] &= printed.isna()
     return frame
+
+
+def _read_frame(raw: pd.DataFrame) -> tuple[pd.Index, pd.DatetimeIndex, dict[str, np.ndarray]]:
+    """The tickers, the Hong Kong session of each row and each price field as a (day, ticker) matrix."""
+    fields = raw.columns.get_level_values(0)
+    missing = [field for field in PRICE_FIELDS if field not in fields]
+    if missing:
+        raise SourceDataError(f"prices: the frame has no {', '.join(missing)} column(s)")
+    if raw.columns.nlevels != 2:
+        raise SourceDataError("prices: the frame's columns are not yfinance's (Price, Ticker) pairs")
+    if raw.columns.duplicated().any():
+        twice = raw.columns[raw.columns.duplicated()][0]
+        raise SourceDataError(f"prices: the frame has the column {twice} twice")
+    tickers = raw["Close"].columns
+    matrix = {}
+    for field in PRICE_FIELDS:
+        try:
+            matrix[field] = raw[field].reindex(columns=tickers).to_numpy(dtype="float64")
+        except (TypeError, ValueError):
+            raise SourceDataError(f"prices: the frame's {field} values are not all numbers") from None
+    return tickers, _sessions_of(raw.index), matrix
+
+
+def _sessions_of(index: pd.Index) -> pd.DatetimeIndex:
+    """Each row's session: its date, in Hong Kong for a timezone-aware index (yfinance's is 00:00 HKT)."""
+    try:
+        dates = pd.DatetimeIndex(index)
+    except (TypeError, ValueError, OverflowError):
+        raise SourceDataError(f"prices: the frame's rows are not dated: its index starts {list(index[:3])}") from None
+    if dates.tz is not None:
+        dates = dates.tz_convert(HONG_KONG).tz_localize(None)
+    if dates.hasnans:
+        raise SourceDataError("prices: the frame has a row without a date")
+    return dates.normalize()
+
+
+def _volume(volume: np.ndarray, kept: np.ndarray, tickers: pd.Index, dates: pd.DatetimeIndex) -> np.ndarray:
+    """The volume matrix, NaN as 0 where a ticker has no close; SourceDataError for a kept row (one with a close)
+    without a volume or with one out of range."""
+    out_of_range = ~np.isnan(volume) & ~(np.abs(volume) < VOLUME_CEILING)
+    for broken, what in ((np.isnan(volume), "a close but no volume"),
+                         (out_of_range, f"a volume out of range (at or above {VOLUME_CEILING:g} shares)")):
+        day, ticker = np.nonzero(broken & kept)
+        if len(day):
+            more = f", and {len(day) - 1} more row(s)" if len(day) > 1 else ""
+            raise SourceDataError(f"prices: {tickers[ticker[0]]} on {dates[day[0]]:%Y-%m-%d} has {what}: volume "
+                                  f"{volume[day[0], ticker[0]]:g}{more}")
+    return np.nan_to_num(volume)
+
+
+def _check_pages_are_of_the_sessions(published_turnover: pd.DataFrame, sessions: list[dt.date]) -> None:
+    """StalePage if HKEX's Daily Quotations came for a day that is not a requested session (the page of an
+    earlier day served for a later one): the session's own is not out yet, so its turnover waits and retries."""
+    printed = set(pd.DatetimeIndex(published_turnover["trade_date"]).date)
+    other = sorted(printed - set(sessions))
+    if other:
+        waiting = sorted(set(sessions) - printed)
+        raise StalePage(f"prices: HKEX's Daily Quotations served are of {other[0]}, not of a requested session: "
+                        f"{', '.join(map(str, waiting[:5])) or 'the session'}'s not published yet")
 
 
 def _published(frame: pd.DataFrame, published_turnover: pd.DataFrame) -> pd.Series:

@@ -10,7 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hk_market.sources.errors import NotPublished
+from hk_market import calendar
+from hk_market.sources.errors import NotPublished, SourceDataError
 
 LANDING_SCHEMA = {
     "trade_date": "datetime64[s]",
@@ -31,8 +32,9 @@ _SECTION_TITLE = re.compile(
     r"Short Selling Turnover \((?P<board>[^)\n]+)\) up to day close today *$", re.MULTILINE
 )
 _TRADING_DATE = re.compile(r"TRADING DATE *: *(?P<day>\d{1,2}) +(?P<month>[A-Z]{3}) +(?P<year>\d{4})")
+# Older reports say "Total No. of Securities recording ...", newer ones "Total No. of all Securities recording ...".
 _SECURITIES_COUNT = re.compile(
-    rf"Total No\. of all Securities recording Short Selling *: *(?P<count>{NUMBER_PATTERN})"
+    rf"Total No\. of (?:all )?Securities recording Short Selling *: *(?P<count>{NUMBER_PATTERN})"
 )
 # One stock's line: optional '%' (non-HKD counter), code, name, shares, turnover ($ of the counter's currency).
 # Matched by pyarrow, line by line, a backfill chunk's rows in one call. RE2's \d is ASCII digits only, and its \S
@@ -67,10 +69,10 @@ def parse(raw: str) -> pd.DataFrame:
     against its own total lines: the number of securities, total shares (all counters) and total
     HKD value, summing "(C) all Designated Securities" and the non-designated block.
 
-    Raises NotPublished for HKEX's "will be available after day close" page, and ValueError for a
+    Raises NotPublished for HKEX's "will be available after day close" page, and SourceDataError for a
     page without a report, a section without its trading date, a truncated section (no total
-    lines), sections of different dates, or totals that disagree with the rows (naming the section
-    and both numbers).
+    lines), sections of different dates, a date that is no day of the XHKG calendar's range, or totals
+    that disagree with the rows (naming the section and both numbers).
     """
     return _landing_frame(_read_page(raw))
 
@@ -110,7 +112,7 @@ def _read_page(raw: str) -> list[_Section]:
     ]
     dates = sorted({section.trade_date for section in sections})
     if len(dates) > 1:
-        raise ValueError(f"short selling report mixes trading dates {', '.join(map(str, dates))}")
+        raise SourceDataError(f"short selling report mixes trading dates {', '.join(map(str, dates))}")
     return sections
 
 
@@ -118,18 +120,18 @@ def _raise_no_report(raw: str) -> NoReturn:
     plain = " ".join(_TAG.sub(" ", raw).split())
     if "will be available" in plain.lower():
         raise NotPublished(f"HKEX short selling report not available yet: {plain[:160]!r}")
-    raise ValueError(f"no HKEX short selling day-close report in this page: {plain[:160]!r}")
+    raise SourceDataError(f"no HKEX short selling day-close report in this page: {plain[:160]!r}")
 
 
 def _read_section(board: str, body: str) -> _Section:
     date_line = _TRADING_DATE.search(body)
     if date_line is None:
-        raise ValueError(f"{board} section of the short selling report has no 'TRADING DATE : DD MON YYYY'")
+        raise SourceDataError(f"{board} section of the short selling report has no 'TRADING DATE : DD MON YYYY'")
     count_line = _SECURITIES_COUNT.search(body)
     summary = body[count_line.start() :] if count_line else ""
     designated = _block_totals(summary, ALL_DESIGNATED)
     if count_line is None or designated is None:
-        raise ValueError(f"{board} section of the short selling report is truncated: it has no total lines")
+        raise SourceDataError(f"{board} section of the short selling report is truncated: it has no total lines")
     non_designated = _block_totals(summary, NON_DESIGNATED) or (0, 0)
     return _Section(
         board=board,
@@ -143,8 +145,23 @@ def _read_section(board: str, body: str) -> _Section:
 
 def _report_date(match: re.Match) -> dt.date:
     if match["month"] not in MONTHS:
-        raise ValueError(f"short selling report date {match[0]!r} has an unknown month")
-    return dt.date(int(match["year"]), MONTHS.index(match["month"]) + 1, int(match["day"]))
+        raise SourceDataError(f"short selling report date {match[0]!r} has an unknown month")
+    printed = f"{match['day']} {match['month']} {match['year']}"
+    return calendar_date(match["year"], MONTHS.index(match["month"]) + 1, match["day"], printed, "short selling report")
+
+
+def calendar_date(year: str | int, month: str | int, day: str | int, printed: str, where: str) -> dt.date:
+    """The date a report prints, checked to be a real day within the XHKG calendar's range; SourceDataError naming
+    where it is printed otherwise ("no such date 31 NOV 2024")."""
+    try:
+        date = dt.date(int(year), int(month), int(day))
+    except ValueError:
+        raise SourceDataError(f"{where} is dated {printed!r}: no such date") from None
+    try:
+        calendar.check_in_range(date)
+    except ValueError as error:
+        raise SourceDataError(f"{where} is dated {printed!r}: {error}") from None
+    return date
 
 
 def _block_totals(summary: str, heading: str) -> tuple[int, int] | None:
@@ -196,8 +213,11 @@ def _row_fields(rows: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]
 
 
 def _thousands(numbers: pa.Array) -> np.ndarray:
-    """Whole numbers printed with thousands commas."""
-    return pc.cast(pc.replace_substring(numbers, ",", ""), pa.int64()).to_numpy()
+    """Whole numbers printed with thousands commas; SourceDataError for one too large to be shares or HK$."""
+    try:
+        return pc.cast(pc.replace_substring(numbers, ",", ""), pa.int64()).to_numpy()
+    except pa.ArrowInvalid:
+        raise SourceDataError("a short selling report row prints a number too large for shares or HK$") from None
 
 
 def _check_totals(sections: list[_Section], counts: np.ndarray, shares: np.ndarray, hkd: np.ndarray) -> None:
@@ -209,7 +229,7 @@ def _check_totals(sections: list[_Section], counts: np.ndarray, shares: np.ndarr
         expected = (section.securities, section.shares, section.turnover_hkd)
         for what, rows_total, report_total in zip(TOTALS_CHECKED, found, expected, strict=True):
             if rows_total != report_total:
-                raise ValueError(
+                raise SourceDataError(
                     f"{section.board} section of the {section.trade_date} short selling report: its rows add "
                     f"up to {int(rows_total):,} {what} but its total line says {report_total:,}"
                 )

@@ -7,6 +7,9 @@ from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 
+from hk_market.sources.errors import SourceDataError
+from hk_market.sources.short_selling import calendar_date
+
 LANDING_SCHEMA = {
     "trade_date": "datetime64[s]",
     "channel": "string",             # 'SSE' (Shanghai-HK) or 'SZSE' (Shenzhen-HK) southbound
@@ -18,6 +21,9 @@ LANDING_SCHEMA = {
 SOUTHBOUND_CHANNELS = {"SSE Southbound": "SSE", "SZSE Southbound": "SZSE"}
 HKD_PER_MILLION = 1_000_000
 PRINTED_UNIT_HKD = 10_000  # HK$0.01 million: Total, Buy and Sell are each rounded to it
+CEILING_HKD = 1e16  # no channel trades HK$10 quadrillion a day: a figure at or above it is a broken file
+TRADING_DAY_FLAGS = (0, 1)
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _TAB_DATA = re.compile(r"\A\ufeff?\s*tabData\s*=\s*(?P<json>\[.*\])\s*;?\s*\Z", re.DOTALL)
 
 
@@ -31,9 +37,10 @@ def parse(raw: str) -> pd.DataFrame:
     quarantines a file that disagrees with itself. Northbound markets are ignored; a southbound market
     with tradingDay 0 gives no row, so a day without southbound trading gives an empty frame.
 
-    Raises ValueError for a file that is not a complete `tabData = [...]` (an HTML error page,
-    truncated JSON), a missing southbound market, field, summary table or label, or a value that is
-    not a number.
+    Raises SourceDataError, naming the file's day where it has one, for a file that is not a complete
+    `tabData = [...]` (an HTML error page, truncated JSON), markets of no one day in the XHKG calendar, a
+    market missing or listed twice, a missing field, summary table or label, a tradingDay other than the
+    number 0 or 1, or a value that is not a finite, non-negative amount under CEILING_HKD.
     """
     return _landing_frame(_southbound_rows(raw))
 
@@ -44,79 +51,96 @@ def parse_many(raws: list[str]) -> pd.DataFrame:
 
 
 def file_date(raw: str) -> dt.date:
-    """The day a file is for: the date its markets share (raises ValueError as parse() does)."""
-    dates = {market.get("date") for market in _markets(raw)}
+    """The day a file is for: the date its markets share (raises SourceDataError as parse() does)."""
+    return _file_date(_markets(raw))
+
+
+def _file_date(markets: list[dict]) -> dt.date:
+    dates = {str(market.get("date")) for market in markets}
     if len(dates) != 1:
-        raise ValueError(f"HKEX Stock Connect file's markets have dates {sorted(map(str, dates))}, not one")
-    day = dates.pop()
-    try:
-        return dt.date.fromisoformat(str(day))
-    except ValueError:
-        raise ValueError(f"HKEX Stock Connect file's date {day!r} is not YYYY-MM-DD") from None
+        raise SourceDataError(f"HKEX Stock Connect file's markets have dates {sorted(dates)[:4]}, not one")
+    printed = dates.pop()
+    ymd = _DATE.fullmatch(printed)
+    if ymd is None:
+        raise SourceDataError(f"HKEX Stock Connect file's date {printed!r} is not a YYYY-MM-DD date")
+    return calendar_date(*ymd.groups(), printed, "HKEX Stock Connect file")
 
 
 def _southbound_rows(raw: str) -> list[dict]:
     markets = _markets(raw)
-    by_name = {market.get("market"): market for market in markets}
-    missing = [name for name in SOUTHBOUND_CHANNELS if name not in by_name]
-    if missing:
-        raise ValueError(f"HKEX Stock Connect daily file has no {' or '.join(missing)} market")
-    southbound = [by_name[name] for name in SOUTHBOUND_CHANNELS]
-    return [_channel_row(market) for market in southbound if _field(market, "tradingDay") != 0]
+    day = _file_date(markets)
+    names = [market.get("market") for market in markets]
+    rows = []
+    for name, channel in SOUTHBOUND_CHANNELS.items():
+        if names.count(name) != 1:
+            listed = "has no" if name not in names else f"lists {names.count(name)} times the"
+            raise SourceDataError(f"HKEX Stock Connect file of {day} {listed} {name} market")
+        market = markets[names.index(name)]
+        trading = _field(market, "tradingDay", day)
+        if type(trading) is not int or trading not in TRADING_DAY_FLAGS:
+            raise SourceDataError(f"HKEX Stock Connect file of {day}: {name} tradingDay is {trading!r}, not 0 or 1")
+        if trading:
+            rows.append(_channel_row(market, channel, day))
+    return rows
 
 
 def _markets(raw: str) -> list[dict]:
     match = _TAB_DATA.match(raw)
     if match is None:
-        raise ValueError(f"not a complete HKEX Stock Connect 'tabData = [...]' file: starts {raw[:80]!r}")
+        raise SourceDataError(f"not a complete HKEX Stock Connect 'tabData = [...]' file: starts {raw[:80]!r}")
     try:
         markets = json.loads(match["json"])
-    except json.JSONDecodeError as error:
-        raise ValueError(f"HKEX Stock Connect file's tabData is not valid JSON: {error}") from None
-    if not all(isinstance(market, dict) for market in markets):
-        raise ValueError("HKEX Stock Connect file's tabData is not a list of markets")
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise SourceDataError(f"HKEX Stock Connect file's tabData is not valid JSON: {error}") from None
+    if not isinstance(markets, list) or not all(isinstance(market, dict) for market in markets):
+        raise SourceDataError("HKEX Stock Connect file's tabData is not a list of markets")
     return markets
 
 
-def _field(market: dict, key: str):
+def _field(market: dict, key: str, day: dt.date):
     if key not in market:
-        raise ValueError(f"HKEX Stock Connect market {market.get('market')!r} has no {key!r}")
+        raise SourceDataError(f"HKEX Stock Connect file of {day}: {market.get('market')} has no {key!r}")
     return market[key]
 
 
-def _channel_row(market: dict) -> dict:
-    name = market["market"]
-    summary = _summary(market)
-    return {"trade_date": _field(market, "date"), "channel": SOUTHBOUND_CHANNELS[name],
-            "buy_hkd": _hkd(summary, "Buy Turnover", name), "sell_hkd": _hkd(summary, "Sell Turnover", name),
-            "total_turnover_hkd": _hkd(summary, "Total Turnover", name)}
+def _channel_row(market: dict, channel: str, day: dt.date) -> dict:
+    where = f"HKEX Stock Connect file of {day}: {market['market']}"
+    summary = _summary(_field(market, "content", day), where)
+    return {"trade_date": day, "channel": channel, "buy_hkd": _hkd(summary, "Buy Turnover", where),
+            "sell_hkd": _hkd(summary, "Sell Turnover", where),
+            "total_turnover_hkd": _hkd(summary, "Total Turnover", where)}
 
 
-def _summary(market: dict) -> dict[str, str]:
+def _summary(content, where: str) -> dict[str, object]:
     """The summary table as label -> printed value."""
-    name = market["market"]
     try:
-        table = _field(market, "content")[0]["table"]
-        labels = table["schema"][0]
-        values = [row["td"][0][0] for row in table["tr"]]
+        table = content[0]["table"]
+        labels, values = list(table["schema"][0]), [row["td"][0][0] for row in table["tr"]]
     except (KeyError, IndexError, TypeError):
-        raise ValueError(f"{name} has no summary table (schema labels with one tr per label)") from None
+        raise SourceDataError(f"{where} has no summary table (schema labels with one tr per label)") from None
     if len(labels) != len(values):
-        raise ValueError(f"{name} summary has {len(labels)} labels but {len(values)} values")
-    return {str(label).strip(): value for label, value in zip(labels, values, strict=True)}
+        raise SourceDataError(f"{where} summary has {len(labels)} labels but {len(values)} values")
+    summary = {str(label).strip(): value for label, value in zip(labels, values, strict=True)}
+    if len(summary) != len(labels):
+        raise SourceDataError(f"{where} summary prints a label twice: {labels}")
+    return summary
 
 
-def _hkd(summary: dict[str, str], label: str, market: str) -> float:
+def _hkd(summary: dict[str, object], label: str, where: str) -> float:
     if label not in summary:
-        raise ValueError(f"{market} summary has no {label!r}: its labels are {list(summary)}")
+        raise SourceDataError(f"{where} summary has no {label!r}: its labels are {list(summary)[:10]}")
     printed = summary[label]
     try:
-        return float(Decimal(str(printed).replace(",", "")) * HKD_PER_MILLION)
+        hkd = Decimal(str(printed).replace(",", "")) * HKD_PER_MILLION
     except InvalidOperation:
-        raise ValueError(f"{market} {label} is {printed!r}, not an amount in HK$ million") from None
+        raise SourceDataError(f"{where} {label} is {printed!r}, not an amount in HK$ million") from None
+    if not hkd.is_finite() or hkd < 0 or hkd >= Decimal(CEILING_HKD):
+        raise SourceDataError(f"{where} {label} is {printed!r} HK$ million: not a finite amount from 0 to under "
+                              f"HK${CEILING_HKD:,.0f}")
+    return float(hkd)
 
 
 def _landing_frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(LANDING_SCHEMA))
-    frame["trade_date"] = pd.to_datetime(frame["trade_date"], format="%Y-%m-%d")
+    frame["trade_date"] = pd.to_datetime(frame["trade_date"])
     return frame.astype(LANDING_SCHEMA)

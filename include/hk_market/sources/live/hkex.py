@@ -2,7 +2,8 @@
 
 HKEX publishes the short selling day-close report and the Stock Connect daily statistics after the
 close (16:10 Hong Kong time) and the Daily Quotations in the evening; a run before then gets
-NotPublished and retries.
+NotPublished and retries, as it does when HKEX serves an earlier day's file at the day's address
+(StalePage). A Daily Quotations page saying "NO TRADING" (a holiday, a typhoon) raises NoTradingDay.
 
 Short selling of a session before the latest: HKEX serves only the latest session's day-close
 report, so an earlier session's comes from the SHORT SELLING TURNOVER section of that session's
@@ -19,7 +20,7 @@ from collections.abc import Callable
 
 from hk_market import calendar
 from hk_market.sources import daily_quotations, short_selling, southbound
-from hk_market.sources.errors import NotPublished, SourceDataError
+from hk_market.sources.errors import NotPublished, NoTradingDay, SourceDataError, StalePage
 from hk_market.sources.live import http
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,9 @@ DAILY_QUOTATIONS_URL = HKEX + "/eng/stat/smstat/dayquot/d{day:%y%m%d}e.htm"
 STOCK_CONNECT_URL = HKEX + "/eng/csm/DailyStat/data_tab_daily_{day:%Y%m%d}e.js"
 LIST_OF_SECURITIES_URL = f"{HKEX}/eng/services/trading/securities/securitieslists/ListOfSecurities.xlsx"
 # The short selling part of each Daily Quotations page the last fetch_daily_quotations downloaded: a backfill
-# chunk extracts prices first, so its earlier sessions' short selling needs no second download of the page.
+# chunk extracts prices first, so its earlier sessions' short selling needs no second download of the page. Only
+# pages checked to be of their day are kept, and fetch_short_selling downloads what it does not find, so the
+# order of the two fetches changes no result.
 _short_selling_pages: dict[dt.date, str] = {}
 
 
@@ -64,13 +67,17 @@ def fetch_short_selling(sessions: list[dt.date]) -> list[str]:
 
 
 def fetch_daily_quotations(sessions: list[dt.date]) -> list[str]:
-    """Each session's Daily Quotations page; a page not published yet is left out (with a warning). Keeps the
-    pages' short selling parts for the next fetch_short_selling of the same sessions."""
+    """Each session's Daily Quotations page; a page HKEX does not serve yet (HTTP 404) is left out, with a warning,
+    so that day's turnover is estimated. Raises StalePage for an earlier day's page served for a session, and
+    NoTradingDay for HKEX's holiday page. Keeps the pages' short selling parts for the next fetch_short_selling
+    of the same sessions."""
     pages = []
     _short_selling_pages.clear()
     for day in sessions:
         try:
             pages.append(_daily_quotations_page(day))
+        except StalePage:
+            raise
         except NotPublished as missing:
             log.warning("%s: turnover for %s is estimated from volume and prices", missing, day)
             continue
@@ -100,7 +107,10 @@ def fetch_list_of_securities() -> bytes:
 
 def _daily_quotations_page(day: dt.date) -> str:
     url = DAILY_QUOTATIONS_URL.format(day=day)
-    return _checked(http.get_text(url), day, daily_quotations.report_date, url)
+    try:
+        return _checked(http.get_text(url), day, daily_quotations.report_date, url)
+    except NoTradingDay as holiday:
+        raise NoTradingDay("daily_quotations", day, holiday.notice) from None
 
 
 def _stock_connect_file(day: dt.date) -> str:
@@ -116,8 +126,11 @@ def _days(sessions: list[dt.date]) -> str:
 
 
 def _checked(raw: str, day: dt.date, read_date: Callable[[str], dt.date], url: str) -> str:
-    """raw, if it is for day; SourceDataError naming both days otherwise."""
+    """raw, if it is for day; StalePage if it is an earlier day's (day's own is not out yet), SourceDataError naming
+    both days if it is a later day's."""
     published = read_date(raw)
+    if published < day:
+        raise StalePage(f"{url} is still the page of {published}: {day}'s is not published yet")
     if published != day:
         raise SourceDataError(f"{url} is for {published}, not {day}")
     return raw
