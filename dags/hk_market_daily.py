@@ -29,8 +29,9 @@ yet retries, bad data fails at once). `plan` reads it once per run; a change tak
 `hk_market_backfill`.
 
 **Alerts:** a failed task logs one line (`hk-market task failed: dag=… task=… day=… cause=…`, logger
-`hk_market.alerts`); a run not finished by 19:00 HKT (90 minutes after its 17:30 logical date) logs
-`hk-market deadline missed: …` from the triggerer.
+`hk_market.alerts`); a run not finished within 90 minutes of being queued (19:00 HKT for the 17:30 scheduled
+run) logs `hk-market deadline missed: …` from the triggerer. Both are e-mailed through the Airflow connection
+`hk_market_alerts` when it exists (docs/operations.md).
 
 **Who to call:** the hk-market data engineering team (owner `hk-market`).
 """
@@ -62,9 +63,11 @@ MARTS = mart_assets()
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
-    # The day should be in the warehouse by 19:00 HKT: 90 minutes after the 17:30 logical date.
-    deadline=DeadlineAlert(reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=dt.timedelta(minutes=90),
-                           callback=AsyncCallback(log_deadline_missed)),
+    # A run is due 90 minutes after it is queued: 19:00 HKT for the 17:30 scheduled run; a past day run now
+    # (make run, a manual trigger) is not late for its logical date. The UI rounds 90 minutes to "2 hours"
+    # in its rule text; the name says it exactly.
+    deadline=DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=dt.timedelta(minutes=90),
+                           callback=AsyncCallback(log_deadline_missed), name="loaded within 90 minutes of queueing"),
     tags=["hk-market", "daily"],
     doc_md=__doc__,
 )
