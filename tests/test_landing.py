@@ -116,7 +116,7 @@ def test_a_truncated_landed_file_is_an_error_naming_dataset_day_and_file_and_is_
     file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
 
     with pytest.raises(landing.CorruptLanding) as failure:
-        landing.read("prices", SESSIONS)
+        landing.read("prices", [DAY])
     assert f"prices {DAY}: the landed file {file} is unreadable" in str(failure.value)
     assert "extract the day again" in str(failure.value)
 

@@ -78,7 +78,7 @@ class CorruptLanding(OSError):
 
 def landed(dataset: str, sessions: list[dt.date], source: str | None = None) -> list[dt.date]:
     """The sessions that have a file landed from the source."""
-    return [day for day in sessions if path(dataset, day, source).exists()]
+    return [day for day in sessions if path(dataset, day, source).is_file()]
 
 
 def readable(dataset: str, sessions: list[dt.date], source: str | None = None) -> list[dt.date]:
