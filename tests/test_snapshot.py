@@ -1,5 +1,11 @@
+"""The analyst snapshot: what it holds, readers that never block a publish, and no partial file left behind."""
+
 import datetime as dt
+import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import duckdb
 
@@ -45,3 +51,28 @@ def test_a_reader_holding_the_snapshot_does_not_block_the_next_publish(scratch_w
         assert analyst.one("select close from marts.market_summary") == "100.0"  # the reader's copy stays whole
         with AnalystSession(target) as next_analyst:
             assert next_analyst.one("select close from marts.market_summary") == "200.0"
+
+
+def test_the_next_publish_removes_partial_files_left_by_killed_publishes_but_not_a_running_ones(scratch_warehouse):
+    target = scratch_warehouse.with_name("analyst.duckdb")
+    a_warehouse_with_one_index_day(scratch_warehouse)
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                           check=True)
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        def partial(pid: int, host: str = socket.gethostname()) -> Path:
+            return target.with_name(f".{target.name}.{host}.{pid}.partial")
+
+        killed = [partial(int(ended.stdout)), partial(int(ended.stdout)).with_name(
+            partial(int(ended.stdout)).name + ".wal")]
+        kept = [partial(running.pid), partial(int(ended.stdout), "another-host")]
+        for path in killed + kept:
+            path.write_bytes(b"\0" * 1024)
+
+        snapshot.publish(scratch_warehouse, target)
+
+        assert sorted(path.name for path in target.parent.iterdir() if "analyst" in path.name) == sorted(
+            [target.name] + [path.name for path in kept])
+    finally:
+        running.kill()
+        running.wait(timeout=30)

@@ -1,5 +1,6 @@
 """SQL never splices user input: values are bound parameters and the few names put into SQL text come
-from allow-lists. Inputs from the CLI and the UI are checked before use, and no secret is in the repository."""
+from allow-lists or the catalog, quoted by warehouse.quote_identifier(). Inputs from the CLI and the UI are
+checked before use, and no secret is in the repository."""
 
 import ast
 import datetime as dt
@@ -12,8 +13,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from hk_market import DATASETS, pipeline, quality, run_days, settings, transform, warehouse
+from hk_market import DATASETS, pipeline, quality, run_days, settings, snapshot, transform, warehouse
 from hk_market.sources import southbound
+
+from .test_snapshot import a_warehouse_with_one_index_day
 
 PROJECT = Path(__file__).resolve().parents[1]
 CODE_FOLDERS = ("include", "dags", "plugins")
@@ -23,16 +26,16 @@ SQL_TEXT = re.compile(
 )
 # Every function that builds SQL text at run time, and where the names it puts into that text come from.
 REVIEWED_SQL_TEXT = {
-    ("include/hk_market/warehouse.py", "replace_table"): "table: checked against REFERENCE_TABLES",
-    ("include/hk_market/warehouse.py", "replace_window"): "dataset: checked against DATASETS",
-    ("include/hk_market/warehouse.py", "record_validation"): "report.dataset: checked against DATASETS",
-    ("include/hk_market/transform.py", "rebuild"): "layer, model: checked against transform.MODELS",
+    ("include/hk_market/warehouse.py", "replace_table"): "table: checked against REFERENCE_TABLES, quoted",
+    ("include/hk_market/warehouse.py", "replace_window"): "dataset: checked against DATASETS, quoted",
+    ("include/hk_market/warehouse.py", "record_validation"): "report.dataset: checked against DATASETS, quoted",
+    ("include/hk_market/transform.py", "rebuild"): "layer, model: checked against transform.MODELS, quoted",
     ("include/hk_market/report.py", "_group_moves"): "kind: a key of GROUP_MARTS (KeyError otherwise)",
     ("include/hk_market/report.py", "_index_history"): "INDEX_ORDER: a constant",
     ("include/hk_market/report.py", "day_facts"): "INDEX_ORDER: a constant",
-    ("include/hk_market/web.py", "mart_rows"): "table: from the constant MART_TABLES",
-    ("include/hk_market/snapshot.py", "publish"): "catalog names (current_database(), duckdb_tables()) and "
-    "the snapshot's path as a quoted literal",
+    ("include/hk_market/web.py", "_mart_rows"): "table: from the constant MART_TABLES",
+    ("include/hk_market/snapshot.py", "publish"): "catalog names (current_database(), duckdb_tables()), quoted; "
+    "the snapshot's path bound",
 }
 DAY = dt.date(2024, 11, 14)
 HOSTILE = "x'); drop table raw.prices; --"
@@ -121,6 +124,35 @@ def test_a_run_id_cannot_place_data_docs_outside_the_gx_folder(scratch_warehouse
     project = scratch_warehouse.parent.parent
     assert {path.relative_to(project).parts[0] for path in project.rglob("*")} == {"gx"}
     assert list(project.rglob("*escaped*"))
+
+
+@pytest.mark.parametrize("name", ['a"b', "it's", "a;b", 'x" ; select 1; --', "x\"\"y"])
+def test_a_quoted_identifier_names_exactly_that_table_whatever_its_characters(name):
+    with duckdb.connect() as con:
+        con.execute(f"create table {warehouse.quote_identifier(name)} (v integer)")
+        con.execute(f"insert into {warehouse.quote_identifier('memory', 'main', name)} values (1)")
+        assert con.execute("select table_name from duckdb_tables()").fetchall() == [(name,)]
+
+
+# A database is named after its file up to the first dot: so no dot. "temp" exists, so the COPY would run.
+CRAFTED = "temp\" to snapshot (schema); copy (select 42 as pwned) to 'pwned'; --"
+
+
+@pytest.mark.parametrize("name", ['wh"quote', "wh'apostrophe", "wh;semicolon", CRAFTED],
+                         ids=["double quote", "apostrophe", "semicolon", "crafted COPY TO"])
+def test_publishing_from_a_warehouse_with_a_hostile_name_copies_it_whole_and_writes_nothing_else(
+        name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where the crafted COPY would write its file
+    source, target = tmp_path / f"{name}.duckdb", tmp_path / f"analyst {name}.duckdb"
+    a_warehouse_with_one_index_day(source)
+
+    assert snapshot.publish(source, target) == target
+
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("select trade_date, index_code, close from marts.market_summary").fetchall() == [
+            (DAY, "HSI", 19435.81)]
+        assert con.execute("select count(*) from duckdb_tables() where schema_name = 'raw'").fetchone() == (0,)
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([source.name, target.name])
 
 
 @pytest.mark.parametrize(

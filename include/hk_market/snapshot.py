@@ -3,50 +3,83 @@
 DuckDB lets no other process open a file while a run writes it, so analysts read this copy instead.
 Each publish writes a new file beside the snapshot and renames it over the old one (`os.replace`):
 a reader that holds the old file keeps reading it (the old inode) until it reconnects, and never
-sees a half-written day.
+sees a half-written day. A publish killed before its rename leaves its hidden partial file behind: the
+next publish on the same host removes those whose process has ended.
 """
 
 import logging
 import os
+import socket
 from pathlib import Path
 
 from hk_market import settings, warehouse
+from hk_market.warehouse import quote_identifier
 
 log = logging.getLogger(__name__)
 SNAPSHOT_SCHEMAS = ("marts", "core", "audit")
-
-
-def _literal(text: str) -> str:
-    """A SQL string literal, for the statements (ATTACH) that take no parameters."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def publish(warehouse_path: Path | None = None, snapshot_path: Path | None = None) -> Path:
     """Copy the warehouse's analyst schemas into a new file and atomically replace the snapshot with it."""
     target = Path(snapshot_path or settings.snapshot_path())
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    remove_stale_partials(target)
+    partial = _partial(target, os.getpid())
     partial.unlink(missing_ok=True)
     try:
         with warehouse.connect(warehouse_path, read_only=True) as con:
             source = con.execute("select current_database()").fetchone()[0]
-            con.execute(f"attach {_literal(str(partial))} as snapshot (read_only false)")
+            con.execute("attach $path as snapshot (read_only false)", {"path": str(partial)})
             # Tables, comments and macros first, then the rows of the analyst schemas only: raw stays behind.
-            con.execute(f'copy from database "{source}" to snapshot (schema)')
+            con.execute(f"copy from database {quote_identifier(source)} to snapshot (schema)")
             tables = con.execute(
                 "select schema_name, table_name from duckdb_tables() "
                 "where database_name = $source and list_contains($schemas, schema_name) order by all",
                 {"source": source, "schemas": list(SNAPSHOT_SCHEMAS)},
             ).fetchall()
             for schema, table in tables:
-                con.execute(f'insert into snapshot."{schema}"."{table}" by name '
-                            f'select * from "{source}"."{schema}"."{table}"')
+                con.execute(f"insert into {quote_identifier('snapshot', schema, table)} by name "
+                            f"select * from {quote_identifier(source, schema, table)}")
             con.execute("drop schema if exists snapshot.raw cascade")
             con.execute("checkpoint snapshot")
             con.execute("detach snapshot")
         os.replace(partial, target)
     finally:
-        partial.unlink(missing_ok=True)
-        partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
+        _remove(partial)
     log.info("published the analyst snapshot %s (%d tables)", target, len(tables))
     return target
+
+
+def _partial(target: Path, pid: int) -> Path:
+    """The hidden file a publish by process pid on this host writes before renaming it over the target."""
+    return target.with_name(f".{target.name}.{socket.gethostname()}.{pid}.partial")
+
+
+def remove_stale_partials(target: Path) -> list[Path]:
+    """Remove the partial files (and their write-ahead logs) of publishes on this host whose process has ended;
+    returns them. A running publish's partial file, and another host's, are left alone."""
+    prefix, removed = _partial(target, 0).name.removesuffix("0.partial"), []
+    for partial in target.parent.glob(f"{prefix}*.partial"):
+        pid = partial.name.removeprefix(prefix).removesuffix(".partial")
+        if pid.isdigit() and not _running(int(pid)):
+            _remove(partial)
+            removed.append(partial)
+    if removed:
+        log.info("removed %d partial snapshot files left by killed publishes: %s", len(removed),
+                 ", ".join(path.name for path in removed))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _remove(partial: Path) -> None:
+    partial.unlink(missing_ok=True)
+    partial.with_name(partial.name + ".wal").unlink(missing_ok=True)

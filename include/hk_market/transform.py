@@ -5,7 +5,7 @@ import datetime as dt
 import duckdb
 
 from hk_market import settings
-from hk_market.warehouse import transaction
+from hk_market.warehouse import quote_identifier
 
 CORE_MODELS = ("security_prices", "index_prices", "short_selling", "southbound")
 # In dependency order: later marts read marts.security_daily.
@@ -19,6 +19,10 @@ MODELS = {"core": CORE_MODELS, "marts": MART_MODELS}  # the only names rebuild()
 MARTS_AFTER_WINDOW = {"market_summary": "next_session", "southbound_daily": "year_end"}
 
 
+class BuildError(RuntimeError):
+    """A model failed to build for a window of days: the days and the model are named, DuckDB's error follows."""
+
+
 def model_sql(layer: str, model: str) -> str:
     """The select statement of a model file, include/sql/<layer>/<model>.sql; only for MODELS."""
     if model not in MODELS.get(layer, ()):
@@ -29,22 +33,27 @@ def model_sql(layer: str, model: str) -> str:
 def rebuild(con: duckdb.DuckDBPyConnection, layer: str, model: str, first: dt.date, last: dt.date) -> None:
     """Replace the model's rows for trade dates first..last with what its select returns."""
     window, select = {"start": first, "end": last}, model_sql(layer, model)  # checks the names first
-    con.execute(f"delete from {layer}.{model} where trade_date between $start and $end", window)
-    con.execute(f"insert into {layer}.{model} by name ({select})", window)
+    table = quote_identifier(layer, model)
+    try:
+        con.execute(f"delete from {table} where trade_date between $start and $end", window)
+        con.execute(f"insert into {table} by name ({select})", window)
+    except duckdb.Error as error:
+        days = str(first) if first == last else f"{first}..{last}"
+        raise BuildError(f"building {layer}.{model} for {days} failed: {error}") from error
 
 
 def build_window(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> dt.date:
     """Rebuild core and marts for first..last, and MARTS_AFTER_WINDOW as far past it as their later days
-    depend on it. Returns the marts' last day rebuilt."""
+    depend on it; call inside a transaction (the load's, so a day is in raw only with its marts). Returns the
+    marts' last day rebuilt."""
     next_session, year_end = con.execute(
         "select min(trade_date), max(trade_date) filter (where year(trade_date) = year($last::date)) "
         "from raw.prices where trade_date > $last",
         {"last": last},
     ).fetchone()
     reach = {"next_session": next_session or last, "year_end": year_end or last}
-    with transaction(con):
-        for model in CORE_MODELS:
-            rebuild(con, "core", model, first, last)
-        for model in MART_MODELS:
-            rebuild(con, "marts", model, first, reach.get(MARTS_AFTER_WINDOW.get(model), last))
+    for model in CORE_MODELS:
+        rebuild(con, "core", model, first, last)
+    for model in MART_MODELS:
+        rebuild(con, "marts", model, first, reach.get(MARTS_AFTER_WINDOW.get(model), last))
     return max(last, *reach.values())

@@ -25,6 +25,12 @@ class WarehouseBusyError(RuntimeError):
     """Another process held the warehouse for longer than we were willing to wait."""
 
 
+def quote_identifier(*parts: str) -> str:
+    """A (dotted) SQL identifier from names, each double-quoted with its own quotes doubled (DuckDB's standard
+    quoting): the one way a name goes into SQL text."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
+
+
 @contextmanager
 def connect(path: Path | None = None, read_only: bool = False,
             wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -105,9 +111,10 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
     """Replace a reference table's rows with the frame's (columns matched by name)."""
     if table not in REFERENCE_TABLES:
         raise ValueError(f"unknown reference table {table!r}: expected one of {', '.join(REFERENCE_TABLES)}")
-    con.execute(f"delete from {table}")
+    quoted = quote_identifier(*table.split("."))
+    con.execute(f"delete from {quoted}")
     con.register("replacement", frame)
-    con.execute(f"insert into {table} by name select * from replacement")
+    con.execute(f"insert into {quoted} by name select * from replacement")
     con.unregister("replacement")
 
 
@@ -116,12 +123,12 @@ def replace_window(con: duckdb.DuckDBPyConnection, dataset: str, frame: pd.DataF
     """Replace raw.<dataset>'s rows for the sessions with the frame's; call inside a transaction."""
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}")
-    first, last = min(sessions), max(sessions)
-    con.execute(f"delete from raw.{dataset} where trade_date between $first and $last",
+    first, last, table = min(sessions), max(sessions), quote_identifier("raw", dataset)
+    con.execute(f"delete from {table} where trade_date between $first and $last",
                 {"first": first, "last": last})
     con.register("landing", frame)
     con.execute(
-        f"insert into raw.{dataset} by name "
+        f"insert into {table} by name "
         "select *, $source as source, $run_id as run_id, now()::timestamp as loaded_at from landing",
         {"source": source, "run_id": run_id},
     )
@@ -165,7 +172,7 @@ def record_validation(con: duckdb.DuckDBPyConnection, report, run_id: str) -> No
     if len(report.failing_rows):
         con.register("failing", report.failing_rows)
         con.execute(
-            f"insert into audit.quarantine_{report.dataset} by name "
+            f"insert into {quote_identifier('audit', f'quarantine_{report.dataset}')} by name "
             "select *, $run_id as run_id, now()::timestamp as quarantined_at from failing",
             {"run_id": run_id},
         )
@@ -179,3 +186,13 @@ def loaded_sessions(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.dat
         {"first": first, "last": last},
     ).fetchall()
     return {row[0] for row in rows}
+
+
+def unbuilt_sessions(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
+    """Sessions loaded in raw whose marts are missing: prices without marts.security_daily, southbound flows
+    without marts.southbound_daily."""
+    rows = con.execute(
+        "(select trade_date from raw.prices except select trade_date from marts.security_daily) union "
+        "(select trade_date from raw.southbound except select trade_date from marts.southbound_daily) order by 1"
+    ).fetchall()
+    return [day for (day,) in rows]
