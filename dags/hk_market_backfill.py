@@ -4,9 +4,10 @@
 For long ranges (months to years) where one `hk_market_daily` run per day would be slow. Splits
 the range's HKEX sessions into chunks (one mapped task group per chunk): each chunk is extracted
 in one batch per dataset to the Parquet landing zone (files already landed are reused unless
-`refetch` is set, so a re-run does not fetch again), validated with Great Expectations, and loaded
-with one set-based statement per table, replacing the chunk's days in one transaction. The marts
-are rebuilt once for the whole range at the end, then the analyst snapshot is published.
+`refetch` is set, so a re-run does not fetch again; an unreadable one is fetched again), validated with
+Great Expectations, and loaded with one set-based statement per table, replacing the chunk's days and
+building their core and marts in one transaction: a day is never in `raw` without its marts. Then the
+analyst snapshot is published.
 
 **Params:** `start`, `end` (YYYY-MM-DD; checked before any work: they must parse, start ≤ end,
 not in the future, inside the XHKG calendar), `datasets` (default all three), `refetch`
@@ -88,14 +89,6 @@ def hk_market_backfill():
         extract_chunk(part) >> load_chunk(part)
 
     @task(pool=WRITER_POOL, outlets=mart_assets())
-    def build_marts(parts: list[dict]) -> str:
-        from hk_market import pipeline
-        from hk_market.dag_defaults import use_airflow_warehouse
-
-        use_airflow_warehouse()
-        return pipeline.build(session_days([parts[0]["sessions"][0], parts[-1]["sessions"][-1]])).isoformat()
-
-    @task(pool=WRITER_POOL)
     def publish(parts: list[dict]) -> dict:
         from hk_market import pipeline
         from hk_market.dag_defaults import use_airflow_warehouse
@@ -104,9 +97,7 @@ def hk_market_backfill():
         return pipeline.publish(session_days([parts[-1]["sessions"][-1]]))
 
     parts = plan()
-    loaded = chunk.expand(part=parts)
-    built = build_marts(parts)
-    loaded >> built >> publish(parts)
+    chunk.expand(part=parts) >> publish(parts)
 
 
 hk_market_backfill()

@@ -7,17 +7,19 @@ Produces the day's rows in `raw.*`, `core.*` and the analyst marts (`marts.secur
 southbound flows.
 
 **When:** weekdays at 17:30 Asia/Hong_Kong, after the close. A day that is not an HKEX session
-(exchange-calendars `XHKG`) ends as *skipped*. The first run into an empty warehouse also loads the
-previous session, so changes and point changes are right from day one.
+(exchange-calendars `XHKG`) ends as *skipped*; a day after today in Hong Kong fails in `plan`. The first
+run into an empty warehouse also loads the previous session, so changes and point changes are right from
+day one.
 
 **Order of work:** plan the window → extract each dataset to Parquet landing (retries with
 backoff) → validate each with Great Expectations (fails closed, no retry: failing rows go to
-`audit.quarantine_<dataset>`) → load all datasets in one transaction → on `live`, replace the estimated
-turnover of earlier sessions (up to 10 back) loaded before HKEX's Daily Quotations were out with HKEX's,
-so their short selling ratios become HKEX's (nothing to do on `sample`) → rebuild core and marts in one
-transaction → publish the analyst snapshot (`hk_market_analyst.duckdb`, replaced atomically) and the
-day's market wrap (`reports/<date>.md` and `.html`) → log the day's summary from the snapshot. Writers
-share the one-slot pool `duckdb_writer`.
+`audit.quarantine_<dataset>`) → `load` all datasets and build their core and marts in one transaction (a
+day is never in `raw` without its marts; a day an earlier run left so is built too) → on `live`, replace the
+estimated turnover of earlier sessions (up to 10 back) loaded before HKEX's Daily Quotations were out with
+HKEX's, then `build_marts` rebuilds those sessions' core and marts, so their short selling ratios become
+HKEX's (nothing to do on `sample`) → publish the analyst snapshot (`hk_market_analyst.duckdb`, replaced
+atomically) and the day's market wrap (`reports/<date>.md` and `.html`) → log the day's summary from the
+snapshot. Writers share the one-slot pool `duckdb_writer`.
 
 **Source:** the Airflow Variable `hk_market_source` when set, else `HK_MARKET_SOURCE`: `sample` (the
 default, the embedded offline market) or `live` (Yahoo Finance and HKEX; a day whose files are not out
@@ -106,6 +108,7 @@ def hk_market_daily():
 
     @task(pool=WRITER_POOL)
     def load(window: dict, run_id=None) -> dict:
+        """Load the sessions and build their core and marts, in one transaction."""
         from hk_market import pipeline
         from hk_market.dag_defaults import use_airflow_warehouse
 
@@ -123,12 +126,14 @@ def hk_market_daily():
         return pipeline.refresh_turnover(session_days(window["refresh"]), window["source"])
 
     @task(pool=WRITER_POOL, outlets=MARTS)
-    def build_marts(window: dict) -> str:
+    def build_marts(window: dict) -> str | None:
+        """Rebuild the core and marts of the sessions whose turnover was refreshed (load built the window's)."""
         from hk_market import pipeline
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        return pipeline.build(session_days(window["refresh"] + window["sessions"])).isoformat()
+        built = pipeline.build(session_days(window["refresh"]))
+        return built and built.isoformat()
 
     @task(pool=WRITER_POOL)
     def publish(window: dict) -> dict:

@@ -1,14 +1,20 @@
-"""Bulk backfills through the library: parameters checked first, YTD right, re-runs change nothing."""
+"""Bulk backfills through the library: parameters checked first, YTD right, re-runs change nothing, a kill
+leaves no day without its marts and no process behind, unreadable landed files are fetched again."""
 
 import datetime as dt
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 
 import duckdb
 import pandas as pd
+import psutil
 import pytest
 
-from hk_market import backfill, landing, pipeline
+from hk_market import backfill, calendar, landing, pipeline, warehouse
 from hk_market.sources.errors import SourceDataError
 
 TODAY = dt.date(2026, 11, 24)
@@ -48,7 +54,7 @@ def marts(warehouse) -> dict[str, pd.DataFrame]:
 
 def test_backfilling_2024_to_the_wrap_day_gives_a_complete_ytd_near_630_billion(scratch_warehouse):
     seconds = backfill.run("2024-01-02", "2024-11-14", chunk_sessions=60)
-    assert all(seconds[stage] > 0 for stage in ("extract", "validate", "load", "marts")), seconds
+    assert all(seconds[stage] > 0 for stage in ("extract", "validate", "load")), seconds  # load: with the marts
     assert seconds["read landing"] == 0, seconds  # the worker hands over what it landed: nothing is read back
     with duckdb.connect(str(scratch_warehouse), read_only=True) as con:
         ytd_complete, ytd_net_buy_hkd = con.execute(
@@ -125,3 +131,60 @@ def test_a_short_selling_backfill_is_checked_against_the_loaded_prices_when_none
 def test_a_short_selling_backfill_without_prices_fails_naming_the_sessions(scratch_warehouse):
     with pytest.raises(SourceDataError, match="short_selling 2024-11-13 to 2024-11-14 .*: no prices landed or loaded"):
         backfill.run("2024-11-13", "2024-11-14", datasets=["short_selling"])
+
+
+# A backfill in chunks of sys.argv[3] sessions that logs each chunk loaded (to stderr).
+BACKFILL = """
+import logging, sys
+from hk_market import backfill
+
+logging.basicConfig(level=logging.INFO)
+backfill.run(sys.argv[1], sys.argv[2], chunk_sessions=int(sys.argv[3]))
+"""
+
+
+def test_a_backfill_killed_mid_run_leaves_no_process_behind_and_no_day_without_its_marts(
+        scratch_warehouse, monkeypatch):
+    monkeypatch.setenv("HK_MARKET_SAMPLE_UNIVERSE", "full")  # seconds to extract each chunk: the worker is busy
+    first, last = dt.date(2024, 5, 2), dt.date(2024, 11, 14)
+    run = subprocess.Popen([sys.executable, "-c", BACKFILL, str(first), str(last), "40"], env=os.environ.copy(),
+                           stderr=subprocess.PIPE, text=True)
+    children = []
+    try:
+        logged = []
+        while not any("chunk 1 of" in line for line in logged):
+            logged.append(run.stderr.readline())
+            assert logged[-1], "".join(logged)
+        children = psutil.Process(run.pid).children(recursive=True)  # the extract worker (and its helpers)
+        assert children
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=30)
+        gone, alive = psutil.wait_procs(children, timeout=5)
+        assert not alive, f"still running 5 s after their backfill was killed: {alive}"
+    finally:
+        run.kill()
+        run.wait(timeout=30)
+        for child in children:
+            if child.is_running():
+                child.kill()
+
+    with warehouse.connect(read_only=True) as con:
+        assert warehouse.unbuilt_sessions(con) == []
+        loaded = warehouse.loaded_sessions(con, first, last)
+    assert loaded and len(loaded) < len(calendar.sessions(first, last))  # killed part of the way
+    backfill.run(first, last, chunk_sessions=40)  # the next run completes the range
+    with warehouse.connect(read_only=True) as con:
+        assert warehouse.unbuilt_sessions(con) == []
+        built = {day for (day,) in con.execute("select distinct trade_date from marts.market_summary").fetchall()}
+    assert built == set(calendar.sessions(first, last))
+
+
+def test_a_backfill_lands_a_reused_file_again_when_it_is_unreadable(scratch_warehouse):
+    backfill.run("2024-11-11", "2024-11-14")
+    file = landing.path("prices", dt.date(2024, 11, 13))
+    file.write_bytes(file.read_bytes()[:100])  # truncated
+
+    backfill.run("2024-11-11", "2024-11-14")
+
+    assert len(landing.read("prices", [dt.date(2024, 11, 13)])) > 0
+    assert file.with_name(file.name + ".corrupt").exists()

@@ -1,5 +1,6 @@
-"""Faults: a load that raises half way, a loader killed with SIGKILL inside its transaction, and two
-processes writing the warehouse at once. None leaves a partial day, and the next run succeeds."""
+"""Faults: a load that raises half way, a loader killed with SIGKILL inside its transaction (loading raw or
+building the marts), a value that breaks the build, and two processes writing the warehouse at once. None
+leaves a partial day or a day in raw without its marts, and the next run completes it."""
 
 import datetime as dt
 import os
@@ -12,6 +13,7 @@ import duckdb
 import pytest
 
 from hk_market import DATASETS, calendar, landing, pipeline, transform, warehouse
+from hk_market.sources import southbound
 
 from .test_pipeline import run_window
 from .warehouse_contents import assert_same_contents, contents
@@ -19,15 +21,18 @@ from .warehouse_contents import assert_same_contents, contents
 PROJECT = Path(__file__).resolve().parents[1]
 LOADED = [dt.date(2024, 11, 13)]
 DAY = dt.date(2024, 11, 14)
+NEXT = dt.date(2024, 11, 15)
 INSIDE = "inside the load transaction"
+BUILDING = "building the marts inside the load transaction"
 
 # Loads (and builds, if asked) chunks of sessions one after the other, their landing already extracted.
 # Right after it has replaced raw.prices inside a load's transaction it prints INSIDE and waits for a
-# line on stdin. "hold_open" keeps the warehouse open throughout, so what a chunk commits stays in
+# line on stdin; with "wait_in_build", it prints BUILDING and waits again just before it rebuilds
+# marts.sector_daily. "hold_open" keeps the warehouse open throughout, so what a chunk commits stays in
 # DuckDB's write-ahead log (closing the last connection would checkpoint it into the file).
 STEPS = f"""
 import contextlib, datetime as dt, logging, sys
-from hk_market import pipeline, warehouse
+from hk_market import pipeline, transform, warehouse
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 steps, run_id = sys.argv[1].split(","), sys.argv[2]
@@ -44,6 +49,17 @@ def replace_then_wait(con, dataset, *args, **kwargs):
 
 
 warehouse.replace_window = replace_then_wait
+rebuild = transform.rebuild
+
+
+def wait_then_rebuild(con, layer, model, *args):
+    if model == "sector_daily" and "wait_in_build" in steps:
+        print({BUILDING!r}, flush=True)
+        sys.stdin.readline()
+    rebuild(con, layer, model, *args)
+
+
+transform.rebuild = wait_then_rebuild
 print("ready", flush=True)
 sys.stdin.readline()
 with contextlib.ExitStack() as held_open:
@@ -194,3 +210,67 @@ def test_a_backfill_and_a_daily_run_writing_at_once_both_complete_one_waiting_wi
     assert waiter.returncode == 0, "".join(waited) + waiter_output[1]
     assert f"warehouse {scratch_warehouse} is locked by another process; retrying" in "".join(waited)
     assert_fully_loaded(scratch_warehouse, backfill + daily)
+
+
+def clean_run(path: Path, days: list[dt.date]) -> dict:
+    """core and marts of a warehouse at path that ran the days one by one without a fault."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HK_MARKET_WAREHOUSE", str(path))
+        for day in days:
+            pipeline.load([day], "clean", "sample")
+    return contents(path, ("core", "marts"))
+
+
+def test_a_loader_killed_while_it_builds_the_marts_leaves_nothing_of_the_day_and_the_next_run_completes_it(
+    loaded_day, tmp_path
+):
+    before = contents(loaded_day)
+    loader = start_steps("wait_in_build", "killed", [DAY])
+    try:
+        tell(loader)
+        assert loader.stdout.readline().strip() == INSIDE, loader.stderr.read()
+        tell(loader)
+        assert loader.stdout.readline().strip() == BUILDING, loader.stderr.read()
+    finally:
+        loader.send_signal(signal.SIGKILL)
+        loader.wait(timeout=30)
+
+    assert loader.returncode == -signal.SIGKILL
+    assert_same_contents(contents(loaded_day), before)  # raw, core and marts: nothing of DAY, earlier days whole
+    pipeline.load([DAY], "next_run", "sample")
+    assert_fully_loaded(loaded_day, [*LOADED, DAY])
+    assert_same_contents(contents(loaded_day, ("core", "marts")), clean_run(tmp_path / "clean.duckdb", [*LOADED, DAY]))
+
+
+def test_a_day_an_earlier_run_left_in_raw_without_its_marts_is_built_by_the_next_run(loaded_day, tmp_path):
+    pipeline.load([DAY], "loaded", "sample")
+    with duckdb.connect(str(loaded_day)) as con:  # as a run killed between its load's and its build's commits
+        for layer, models in transform.MODELS.items():
+            for model in models:
+                con.execute(f"delete from {layer}.{model} where trade_date = $day", {"day": DAY})
+    assert warehouse_days(loaded_day, "marts.security_daily") == set(LOADED)
+
+    extract([NEXT])
+    assert pipeline.plan_window(NEXT) == [NEXT]
+    pipeline.load([NEXT], "next_run", "sample")
+
+    assert_fully_loaded(loaded_day, [*LOADED, DAY, NEXT])
+    assert_same_contents(contents(loaded_day, ("core", "marts")),
+                         clean_run(tmp_path / "clean.duckdb", [*LOADED, DAY, NEXT]))
+
+
+def test_a_value_that_breaks_the_build_fails_naming_the_day_and_model_and_loads_nothing_of_the_day(loaded_day):
+    flows = landing.read("southbound", [DAY])
+    flows.loc[flows["channel"] == "SSE", "buy_hkd"] = 1e17  # passes as a double, not as DECIMAL(18, 2)
+    landing.write("southbound", flows.astype(southbound.LANDING_SCHEMA), [DAY])
+    before = contents(loaded_day)
+
+    with pytest.raises(transform.BuildError, match=r"building marts\.southbound_daily for 2024-11-14 failed: "
+                       r"Conversion Error"):
+        pipeline.load([DAY], "broken", "sample")
+
+    assert_same_contents(contents(loaded_day), before)
+
+
+def warehouse_days(path: Path, table: str) -> set[dt.date]:
+    return set(rows_per_day(path, table))

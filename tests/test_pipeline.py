@@ -55,6 +55,15 @@ def test_planning_a_holiday_says_it_is_not_a_trading_day(scratch_warehouse):
         pipeline.plan_window(dt.date(2024, 12, 25))
 
 
+def test_planning_a_day_after_today_in_hong_kong_fails_naming_the_day_and_today(scratch_warehouse):
+    with pytest.raises(ValueError, match=r"2026-12-15 is in the future \(today in Hong Kong is 2026-12-02\)"):
+        pipeline.plan_window(dt.date(2026, 12, 15), today=dt.date(2026, 12, 2))
+    assert pipeline.plan_window(dt.date(2026, 12, 2), today=dt.date(2026, 12, 2))[-1] == dt.date(2026, 12, 2)
+    next_year = dt.date.today() + dt.timedelta(days=365)
+    with pytest.raises(ValueError, match=f"{next_year} is in the future"):
+        pipeline.plan_window(next_year)
+
+
 def test_a_failed_validation_names_dataset_day_and_expectation(scratch_warehouse):
     day = [dt.date(2024, 11, 14)]
     pipeline.extract("prices", day)

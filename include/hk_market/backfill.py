@@ -1,19 +1,24 @@
 """Bulk backfills over a range of sessions: chunks, not a loop of single days.
 
-Each chunk is extracted in one batch per dataset (landed files are reused unless refetch is set),
-validated, and loaded with one set-based statement per table in one transaction; the marts are
-rebuilt once for the whole range at the end. While a chunk is validated and loaded, a worker process
-extracts the next, handing over the rows it landed (or reads the landed files it reuses); it writes no more
-than those files: the warehouse is written here.
+Each chunk is extracted in one batch per dataset (landed files are reused unless refetch is set, and
+extracted again where unreadable), validated, and loaded with one set-based statement per table, its core
+and marts built in the same transaction: a killed backfill leaves no day without its marts. While a chunk is
+validated and loaded, a worker process extracts the next, handing over the rows it landed (or reads the
+landed files it reuses); it writes no more than those files: the warehouse is written here. The worker ends
+with the process that started it, even one killed with SIGKILL.
 
     python -m hk_market.backfill 2024-01-02 2024-11-14 [--datasets prices,southbound] [--refetch]
 """
 
 import argparse
+import ctypes
 import datetime as dt
 import logging
 import multiprocessing
+import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -25,7 +30,8 @@ from hk_market import DATASETS, calendar, landing, pipeline, quality, settings, 
 
 log = logging.getLogger(__name__)
 CHUNK_SESSIONS = 250  # about a year: big enough for set-based loads, small enough for memory
-STAGES = ("extract", "waiting for extract", "read landing", "validate", "load", "marts")
+STAGES = ("extract", "waiting for extract", "read landing", "validate", "load")  # load: with the marts
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a Linux process gets when the thread that started it ends
 
 
 def check_range(start: str | dt.date, end: str | dt.date, today: dt.date | None = None) -> list[dt.date]:
@@ -94,16 +100,17 @@ def extract_chunk(chunk: list[dt.date], datasets: tuple[str, ...], refetch: bool
 
 
 def _reused(dataset: str, chunk: list[dt.date], refetch: bool, source: str | None = None) -> bool:
-    """Whether the chunk's landed files of the dataset are used rather than fetched again."""
-    return not refetch and len(landing.landed(dataset, chunk, source)) == len(chunk)
+    """Whether the chunk's landed files of the dataset are used rather than fetched again: all landed and
+    readable (landing.readable() sets an unreadable one aside, so it is fetched again)."""
+    return not refetch and len(landing.readable(dataset, chunk, source)) == len(chunk)
 
 
 def load_chunk(chunk: list[dt.date], datasets: tuple[str, ...], run_id: str, source: str | None = None,
                seconds: StageSeconds | None = None, frames: dict[str, pd.DataFrame] | None = None) -> dict[str, int]:
-    """Validate the chunk's landed rows (read here unless given) per dataset, then load them all in one
-    transaction. One warehouse connection records the validations and loads, so the warehouse stays locked to
-    other processes from the first validation to the load's commit (the DAG's writer pool serializes them
-    anyway)."""
+    """Validate the chunk's landed rows (read here unless given) per dataset, then load them all and build
+    their marts in one transaction. One warehouse connection records the validations and loads, so the
+    warehouse stays locked to other processes from the first validation to the load's commit (the DAG's
+    writer pool serializes them anyway)."""
     seconds = StageSeconds() if seconds is None else seconds
     if frames is None:
         with seconds.timing("read landing"):
@@ -155,18 +162,35 @@ def run(start, end, datasets=None, refetch: bool = False, run_id: str | None = N
     finally:
         worker.shutdown(cancel_futures=True)
         bar.close()
-    with seconds.timing("marts"):
-        pipeline.build(sessions)
     return seconds
 
 
 def _extract_worker(chunk_count: int) -> Executor:
     """Where the chunks are extracted and read: a process for several (that work is Python-bound, so a thread
     would not overlap the loads), a thread for one (no process to start). Every warehouse write stays here.
-    A worker the system kills fails the run (BrokenProcessPool) rather than leaving it waiting."""
+    A worker the system kills fails the run (BrokenProcessPool) rather than leaving it waiting; a run killed
+    ends its worker (_end_with_parent)."""
     if chunk_count == 1:
         return ThreadPoolExecutor(max_workers=1)
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_end_with_parent, initargs=(os.getpid(),))
+
+
+def _end_with_parent(parent: int) -> None:
+    """In the worker: end when the parent process does, even killed with SIGKILL (which runs none of its code),
+    so no extract outlives its backfill. On Linux the kernel sends SIGTERM (prctl PR_SET_PDEATHSIG); everywhere,
+    a thread checks each second that the parent is still ours (an orphan is adopted by another process)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def _stop(worker: Executor) -> None:

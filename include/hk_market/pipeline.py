@@ -32,12 +32,17 @@ class NotATradingDay(Exception):
     """The requested day is not an HKEX session."""
 
 
-def plan_window(day: dt.date) -> list[dt.date]:
+def plan_window(day: dt.date, today: dt.date | None = None) -> list[dt.date]:
     """The sessions a run for `day` loads: the day, plus the previous session if the warehouse lacks it.
 
     The look-back session makes the first run into an empty warehouse (or after a gap) complete:
-    the short selling ratio's point change and the year to date need the session before.
+    the short selling ratio's point change and the year to date need the session before. A day after
+    today in Hong Kong is refused: no market has traded it yet (the sample source would invent it).
+    Days loaded before without their marts are built by the load (see load()).
     """
+    today = today or dt.datetime.now(settings.HK_TZ).date()
+    if day > today:
+        raise ValueError(f"{day} is in the future (today in Hong Kong is {today}): no session to load yet")
     if not calendar.is_session(day):
         raise NotATradingDay(f"{day} is not an HKEX trading day (XHKG calendar): nothing to do")
     previous = calendar.previous_session(day)
@@ -147,20 +152,41 @@ def _short_selling_prices(sessions: list[dt.date], source: str | None) -> pd.Dat
 def load(sessions: list[dt.date], run_id: str, source: str | None = None, datasets: tuple[str, ...] = DATASETS,
          frames: dict[str, pd.DataFrame] | None = None, con: duckdb.DuckDBPyConnection | None = None
          ) -> dict[str, int]:
-    """Load reference data and the datasets' rows landed from the source (or the given frames) for the sessions
-    in one transaction (on con, if given): each table's sessions are deleted and its rows inserted in one
-    set-based statement."""
+    """Load reference data and the datasets' rows landed from the source (or the given frames) for the sessions,
+    and build their core and marts, in one transaction (on con, if given): a day is in raw only with its marts.
+    Each table's sessions are deleted and its rows inserted in one set-based statement. Days an earlier run
+    left in raw without marts (a warehouse from before loads built, or one changed by hand) are built too."""
     source = settings.source_name(source)
     frames = frames or landing.read_datasets(datasets, sessions, source)
     with warehouse.connected(con) as con, warehouse.transaction(con):
         reference.load(con, source)
-        return {dataset: warehouse.replace_window(con, dataset, frames[dataset], sessions, source, run_id)
+        rows = {dataset: warehouse.replace_window(con, dataset, frames[dataset], sessions, source, run_id)
                 for dataset in datasets}
+        unbuilt = sorted(set(warehouse.unbuilt_sessions(con)) - set(sessions))
+        if unbuilt:
+            log.warning("building %s, loaded earlier without their marts", quality.describe_days(unbuilt))
+        for first, last in [(min(sessions), max(sessions)), *_runs(unbuilt)]:
+            transform.build_window(con, first, last)
+        return rows
 
 
-def build(sessions: list[dt.date]) -> dt.date:
-    """Rebuild core and marts for the sessions (and the later days that depend on them)."""
-    with warehouse.connect() as con:
+def _runs(sessions: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """The sorted sessions as (first, last) runs of consecutive sessions, so each run is built alone."""
+    runs = []
+    for day in sessions:
+        if runs and calendar.previous_session(day) == runs[-1][1]:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def build(sessions: list[dt.date]) -> dt.date | None:
+    """Rebuild core and marts for the sessions (and the later days that depend on them) in one transaction;
+    returns the marts' last day rebuilt, None for no sessions."""
+    if not sessions:
+        return None
+    with warehouse.connect() as con, warehouse.transaction(con):
         return transform.build_window(con, min(sessions), max(sessions))
 
 
