@@ -1,4 +1,4 @@
-"""A trading day's facts, read from the marts only, and the operator's text summary of them.
+"""A trading day's facts, read from the marts (and audit.runs for the source), and the operator's text summary.
 
 The market wrap (wrap.py) and the UI page render the same facts.
 """
@@ -10,11 +10,13 @@ from pathlib import Path
 import duckdb
 
 from hk_market import warehouse
+from hk_market.sample.market import ANCHOR_DAY
 
 HISTORY_SESSIONS = 20
 INDEX_ORDER = "index_code <> 'HSI', index_code <> 'HSCEI', index_code"  # HSI, HSCEI, HSTECH
 GROUP_MARTS = {"theme": "marts.theme_daily", "sector": "marts.sector_daily"}
 LEADERS = 5  # members the wrap names for a theme: enough for each the reference wrap names (Gold, Semiconductors)
+DRIVER_NAMES = {"BTC-USD": "Bitcoin (US$)", "DX-Y.NYB": "US dollar index", "GC=F": "Gold (US$/oz)", "CNH=X": "USD/CNH"}
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,20 @@ class DayFacts:
     gainers: list[dict]
     losers: list[dict]
     index_history: dict[str, list[tuple[dt.date, float]]]
+    source: str | None  # "sample" or "live"; None when no load of the day is recorded
+    drivers: list[dict]  # marts.macro_daily's rows, where the warehouse has that mart
+
+    @property
+    def source_note(self) -> str:
+        """What the figures are, said where a reader looks first."""
+        if self.source == "sample":
+            return "SAMPLE DATA — invented figures from the embedded sample market, not the real market." + (
+                " On this day the sample reproduces a real market wrap's published figures (indices, short selling"
+                " ratios, southbound net buy, the stocks it names); everything else is invented."
+                if self.day == ANCHOR_DAY else "")
+        if self.source == "live":
+            return "Source: live — Yahoo Finance and HKEX."
+        return "Source: not recorded (no load of this day in audit.runs)."
 
 
 def _dicts(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
@@ -85,6 +101,24 @@ def _index_history(con: duckdb.DuckDBPyConnection, day: dt.date) -> dict[str, li
     return history
 
 
+def _source(con: duckdb.DuckDBPyConnection, day: dt.date) -> str | None:
+    """The source of the day's rows: each dataset's latest load covering the day (a load replaces its days);
+    "sample" if any of them came from the sample."""
+    sources = {row[0] for row in con.execute("""
+        select arg_max(source, loaded_at) from audit.runs
+        where $day between first_session and last_session group by dataset""", {"day": day}).fetchall()}
+    return "sample" if "sample" in sources else "live" if sources else None
+
+
+def _drivers(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[dict]:
+    """The day's drivers (Bitcoin, the US dollar, gold, USD/CNH) from marts.macro_daily; none without that mart."""
+    (exists,) = con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
+                            "and schema_name = 'marts' and table_name = 'macro_daily'").fetchone()
+    rows = _dicts(con, "select instrument, close, change_pct from marts.macro_daily where trade_date = $day "
+                       "order by instrument", {"day": day}) if exists else []
+    return [row | {"name": DRIVER_NAMES.get(row["instrument"], row["instrument"])} for row in rows]
+
+
 def day_facts(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayFacts | None:
     """The day's facts from the marts, or None when the marts have no such trading day."""
     indices = _dicts(con, f"""
@@ -109,6 +143,8 @@ def day_facts(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayFacts | None:
         gainers=[row for row in movers if row["direction"] == "gainer"],
         losers=[row for row in movers if row["direction"] == "loser"],
         index_history=_index_history(con, day),
+        source=_source(con, day),
+        drivers=_drivers(con, day),
     )
 
 
@@ -127,12 +163,14 @@ def _ratio(value: float | None) -> str:
 
 
 def day_summary(day: dt.date, path: Path | None = None) -> str:
-    """Indices, short selling ratios, southbound, themes, sectors and top movers of the day, as text."""
+    """The day as text: its source first, then indices, short selling ratios, southbound, themes, sectors and top
+    movers."""
     with warehouse.connect(path, read_only=True) as con:
         facts = day_facts(con, day)
     if facts is None:
         return f"No marts for {day}: not a trading day, or not loaded yet."
-    lines = [f"Hong Kong market, {day:%A %d %B %Y}", "", "Index       Close   Change  Short ratio  Change (pp)"]
+    lines = [facts.source_note, f"Hong Kong market, {day:%A %d %B %Y}", "",
+             "Index       Close   Change  Short ratio  Change (pp)"]
     lines += [f"{ix['index_code']:<7}{ix['close']:>10,.2f}  {_signed(ix['change_pct']):>7}  "
               f"{_ratio(ix['short_sell_ratio_pct']):>11}  {_signed(ix['short_sell_ratio_change_pp'], ''):>11}"
               for ix in facts.indices]

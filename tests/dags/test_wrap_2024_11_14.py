@@ -94,3 +94,36 @@ def test_kingsoft_cloud_is_among_the_top_gainers(wrap_warehouse):
         select stock_code from marts.movers_daily where trade_date = $day and direction = 'gainer'
         order by rank""", {"day": WRAP_DAY})
     assert ("03896",) in gainers[:5]
+
+
+def wrap_report(wrap_warehouse, suffix: str) -> str:
+    return (wrap_warehouse.parent / "reports" / f"{WRAP_DAY}.{suffix}").read_text()
+
+
+def test_the_wrap_opens_with_the_sample_banner_and_the_reference_key_figures(wrap_warehouse):
+    markdown = wrap_report(wrap_warehouse, "md")
+    title, _, banner, _, key_figures = markdown.splitlines()[:5]
+    assert title == "# Hong Kong market wrap, Thursday 14 November 2024"
+    assert banner.startswith("> **SAMPLE DATA — invented figures from the embedded sample market, not the real "
+                             "market. On this day the sample reproduces a real market wrap's published figures")
+    assert key_figures == "## Key figures"
+    table = markdown[:markdown.index("## Indices")]
+    for row in ("| Hang Seng Index | 19,435.81 | -1.96% |", "| Hang Seng TECH Index | 4,318.32 | -3.08% |",
+                "| Hang Seng China Enterprises Index | 6,973.08 | -2.21% |", "| Hang Seng Index | 21.74% | +2.35 pp |",
+                "| Hang Seng China Enterprises Index | 22.10% | +3.94 pp |", "| Net buy | HK$19.66 bn |  |"):
+        assert row in table
+
+
+def test_the_story_tells_the_reference_wraps_themes_falls_first(wrap_warehouse):
+    markdown = wrap_report(wrap_warehouse, "md")
+    group = markdown[markdown.index("## Sectors and themes"):markdown.index("## Southbound")]
+    told = [line.split(" ")[0] for line in group.splitlines()[2::2] if " on average (" in line]
+    assert told == ["Property", "Semiconductors", "Gold", "Crypto-related", "Bitcoin"]
+
+
+def test_the_run_summary_says_first_that_its_figures_are_the_samples(wrap_warehouse):
+    from hk_market import report
+
+    summary = report.day_summary(WRAP_DAY, wrap_warehouse).splitlines()
+    assert summary[0].startswith("SAMPLE DATA — invented figures from the embedded sample market")
+    assert summary[1] == "Hong Kong market, Thursday 14 November 2024"
