@@ -163,10 +163,10 @@ CRITICAL_BREAKS = {
         lambda: edited(price_frame(), 4, stock_code="0700"),
         "expect_column_values_to_match_regex(stock_code)",
     ),
-    "security up 60%": (
+    "HSI up 20%": (
         "prices",
-        lambda: edited(price_frame(), 4, high=16.0, close=16.0),
-        "expect_column_values_to_be_between(security_change_pct)",
+        lambda: edited(price_frame(), 0, high=12.0, close=12.0),
+        "expect_column_values_to_be_between(index_change_pct)",
     ),
     "too few rows in the session": (
         "prices",
@@ -272,23 +272,25 @@ def test_failing_rows_list_every_bad_row_even_beyond_what_a_summary_lists():
 
 
 def test_a_warning_only_failure_leaves_success_true_and_raises_nothing():
-    hsi_up_20_percent = edited(price_frame(), 0, high=12.0, close=12.0)
+    stock_up_60_percent = edited(price_frame(), 4, high=16.0, close=16.0)  # its turnover still fits its range
 
-    report = validate("prices", hsi_up_20_percent, [DAY])
+    report = validate("prices", stock_up_60_percent, [DAY])
 
     assert report.success
     raise_for_failures(report)
-    assert [warning.label for warning in report.warnings] == ["expect_column_values_to_be_between(index_change_pct)"]
-    assert report.warnings[0].observed == "1 unexpected of 23 [e.g. 20.0]"
-    assert list(report.failing_rows.index) == [0]
+    assert [warning.label for warning in report.warnings] == [
+        "expect_column_values_to_be_between(security_change_pct)"
+    ]
+    assert report.warnings[0].observed == "1 unexpected of 23 [e.g. 60.0]"
+    assert list(report.failing_rows.index) == [4]
 
 
 @pytest.mark.parametrize(
     ("row", "close", "severity"),
-    [(0, 12.0, "warning"), (0, 11.0, None), (4, 12.0, None), (4, 16.0, "critical")],
+    [(0, 12.0, "critical"), (0, 11.0, None), (4, 12.0, None), (4, 16.0, "warning")],
     ids=["HSI up 20%", "HSI up 10%", "stock up 20%", "stock up 60%"],
 )
-def test_an_index_move_over_15_percent_is_a_warning_and_a_stock_move_over_50_percent_is_critical(
+def test_an_index_move_over_15_percent_is_critical_and_a_stock_move_over_50_percent_a_warning(
     row, close, severity
 ):
     report = validate("prices", edited(price_frame(), row, high=close, close=close), [DAY])
@@ -333,9 +335,11 @@ def test_short_turnover_above_what_the_stocks_volume_can_have_traded_for_is_crit
     report = validate("short_selling", short_sales, [DAY], prices=landed_prices)
 
     assert [failure.label for failure in report.critical_failures] == [
-        "expect_column_pair_values_a_to_be_greater_than_b(max_turnover_hkd, short_turnover_hkd)"
+        "expect_column_pair_values_a_to_be_greater_than_b(max_turnover_hkd, short_turnover_hkd)",
+        "expect_column_values_to_be_between(short_price_beyond_day_range_pct)",
     ]
     assert report.critical_failures[0].observed == "1 unexpected of 10 [e.g. (110000.0, 120000.0)]"
+    assert report.critical_failures[1].observed == "1 unexpected of 10 [e.g. 118.177851]"  # HK$24 a share vs 11
     assert list(report.failing_rows.index) == [2]
 
 
@@ -349,7 +353,7 @@ def test_short_turnover_is_bounded_by_the_first_prices_row_of_its_stock_on_its_d
     report = validate("short_selling", short_sales, [DAY], prices=landed_prices)
 
     observed = [failure.observed for failure in report.critical_failures]
-    assert observed == ["1 unexpected of 10 [e.g. (110000.0, 120000.0)]"]
+    assert observed == ["1 unexpected of 10 [e.g. (110000.0, 120000.0)]", "1 unexpected of 10 [e.g. 118.177851]"]
 
 
 def test_short_selling_of_a_stock_without_prices_is_not_held_to_a_turnover():
@@ -376,7 +380,9 @@ def test_data_docs_list_every_validation_run_with_a_page_each(scratch_warehouse)
 def test_a_suite_result_is_the_one_its_validation_definition_would_run():
     # validate() runs the suite itself, skipping run()'s freshness check and its storing of the result.
     report = validate("southbound", southbound_frame(), [DAY])
-    checked = southbound_frame().assign(session_rows=2, total_minus_buy_and_sell_hkd=0.0)
+    no_day = pd.Series(pd.NaT, index=range(2), dtype="datetime64[s]")
+    checked = southbound_frame().assign(session_rows=2, trade_date_not_a_session=no_day,
+                                        trade_date_after_today_hk=no_day, total_minus_buy_and_sell_hkd=0.0)
     day = [pd.Timestamp(DAY)]
     run = quality._validation_definition("southbound").run(
         batch_parameters={"dataframe": checked},

@@ -110,16 +110,17 @@ def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataF
              con: duckdb.DuckDBPyConnection | None = None) -> dict:
     """Validate the rows landed from the source (or the given frame of them); record outcomes and quarantine
     failing rows; raise if any critical expectation failed. Short selling is checked against the sessions' prices
-    (given, else landed, else loaded). A Data Docs page is rendered when data_docs is set or the validation
-    failed (bulk backfills render only their failures). con: a warehouse connection to record with, else one is
-    opened."""
+    (given, else landed, else loaded); prices' prev_close against the closes loaded for the session before. A Data
+    Docs page is rendered when data_docs is set or the validation failed (bulk backfills render only their
+    failures). con: a warehouse connection to record with, else one is opened."""
     frame = landing.read(dataset, sessions, source) if frame is None else frame
     expected = calendar.southbound_sessions(min(sessions), max(sessions)) if dataset == "southbound" else None
     if dataset == "short_selling" and prices is None:
         prices = _short_selling_prices(sessions, source)
+    history = _loaded_closes(min(sessions), source, con) if dataset == "prices" else None
     report = quality.validate(dataset, frame, sessions, expected_sessions=expected,
                               universe_size=len(reference.securities()),
-                              prices=prices if dataset == "short_selling" else None)
+                              prices=prices if dataset == "short_selling" else None, history=history)
     with warehouse.connected(con) as con, warehouse.transaction(con):
         warehouse.record_validation(con, report, run_id)
     if data_docs or not report.success:
@@ -128,17 +129,30 @@ def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataF
     return {"rows": len(frame), "expectations": len(report.outcomes), "warnings": len(report.warnings)}
 
 
+def _loaded_closes(first: dt.date, source: str | None, con: duckdb.DuckDBPyConnection | None) -> pd.DataFrame:
+    """The closes the source's prices of the session before `first` were loaded with (none if not loaded): each
+    stock's prev_close on `first` must agree with them."""
+    if first == calendar.hk_calendar().first_session.date():
+        return pd.DataFrame(columns=["trade_date", "stock_code", "close"])
+    with warehouse.connected(con) as con:
+        return con.execute(
+            "select trade_date::timestamp_s as trade_date, stock_code, close from raw.prices "
+            "where trade_date = $previous and source = $source",
+            {"previous": calendar.previous_session(first), "source": settings.source_name(source)}).df()
+
+
 def _short_selling_prices(sessions: list[dt.date], source: str | None) -> pd.DataFrame:
-    """The sessions' volume and high, which bound each stock's short turnover: landed from the source, else
-    loaded from it in the warehouse (a backfill of short selling alone). Without them the bound would pass unchecked,
-    so sessions with neither fail, named."""
+    """The sessions' volume, high and low, which bound each stock's short shares and short turnover: landed from the
+    source, else loaded from it in the warehouse (a backfill of short selling alone). Without them the bounds would
+    pass unchecked, so sessions with neither fail, named."""
     priced = landing.landed("prices", sessions, source)
-    frames = [landing.read("prices", priced, source)[["trade_date", "stock_code", "volume", "high"]]] if priced else []
+    columns = ["trade_date", "stock_code", "volume", "high", "low"]
+    frames = [landing.read("prices", priced, source)[columns]] if priced else []
     unpriced = sorted(set(sessions) - set(priced))
     if unpriced:
         with warehouse.connected() as con:
             loaded = con.execute(
-                "select trade_date::timestamp_s as trade_date, stock_code, volume, high from raw.prices "
+                "select trade_date::timestamp_s as trade_date, stock_code, volume, high, low from raw.prices "
                 "where list_contains($days, trade_date) and source = $source",
                 {"days": unpriced, "source": settings.source_name(source)}).df()
         absent = sorted(set(unpriced) - set(loaded["trade_date"].dt.date))
