@@ -52,6 +52,12 @@ def test_the_holiday_page_is_a_day_without_trading_not_bad_data():
         parse(holiday)
 
 
+def test_a_turnover_beyond_any_days_trading_is_an_error(page):
+    with pytest.raises(SourceDataError, match="QUOTATIONS prints stock 00001's turnover as "
+                                              "HK\\$10,000,000,000,000,000, at or above the ceiling"):
+        parse(page.replace("    155,577,858", "10,000,000,000,000,000"))
+
+
 def test_a_stock_code_printed_twice_is_an_error_not_the_larger_kept(page):
     ckh = "     1  CKH HOLDINGS     HKD"
     with pytest.raises(SourceDataError, match="HKEX Daily Quotations of 2024-11-13: QUOTATIONS prints stock code "

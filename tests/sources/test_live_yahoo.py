@@ -7,6 +7,7 @@ frame with NaN columns for failed tickers and logs `['T1', 'T2']: reason` to the
 import datetime as dt
 import logging
 
+import pandas as pd
 import pytest
 from yfinance.exceptions import YFRateLimitError
 
@@ -33,6 +34,7 @@ class FakeDownload:
         self.failures: dict[str, str] = {}
         self.rate_limited_calls = 0
         self.days = WINDOW
+        self.utc = False  # dates as timezone-aware UTC timestamps (midnight in Hong Kong is 16:00 UTC the day before)
         self.calls: list[tuple[list[str], dict]] = []
 
     def __call__(self, tickers, **options):
@@ -51,7 +53,8 @@ class FakeDownload:
             logger.error(f"{symbols}: " + reason)
         closes = {ticker: [None] * len(self.days) if ticker in failed else [100.0, 101.0][: len(self.days)]
                   for ticker in tickers}
-        return self.build(closes, self.days)
+        frame = self.build(closes, self.days)
+        return frame.tz_localize("Asia/Hong_Kong").tz_convert("UTC") if self.utc else frame
 
 
 @pytest.fixture
@@ -177,3 +180,10 @@ def test_a_chunk_where_some_tickers_timed_out_and_others_found_no_host_is_retrie
     with pytest.raises(SourceUnavailable, match="timed out") as failure:
         yahoo.daily_bars([DAY], securities(5), INDICES)
     assert not isinstance(failure.value, HostUnreachable)
+
+
+def test_a_timezone_aware_frame_is_read_on_its_hong_kong_days_not_reported_missing(download):
+    download.utc = True
+    frame = yahoo.daily_bars([DAY], securities(3), INDICES)
+    assert frame.index[-1] == pd.Timestamp("2024-11-13 16:00", tz="UTC")
+    assert frame["Close"].notna().all().all()

@@ -38,6 +38,13 @@ def test_published_turnover_of_another_day_means_the_sessions_page_is_not_publis
         parse(bars, DAYS[1:], INDEX_CODES, published([(DAYS[0], "00700", 1.0)]))
 
 
+def test_published_turnover_printed_twice_for_a_stock_is_a_clear_error(bars):
+    twice = published([(DAYS[1], "00700", 1.0), (DAYS[1], "00700", 2.0)])
+    with pytest.raises(SourceDataError, match="prices: HKEX's Daily Quotations of 2024-11-14 print 00700's turnover "
+                                              "twice"):
+        parse(bars, DAYS[1:], INDEX_CODES, twice)
+
+
 def test_without_published_turnover_every_security_gets_the_estimate(bars):
     with_none = parse(bars, DAYS[1:], INDEX_CODES)
     with_empty = parse(bars, DAYS[1:], INDEX_CODES, published([]))

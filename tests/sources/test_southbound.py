@@ -114,6 +114,11 @@ def test_a_value_that_is_not_a_finite_non_negative_amount_under_the_ceiling_rais
         parse(trading_day.replace('"36,512.37"', f'"{printed}"'))
 
 
+def test_a_value_beyond_what_a_decimal_holds_raises_as_not_an_amount(trading_day):
+    with pytest.raises(SourceDataError, match="Buy Turnover is '1e999999', not an amount in HK\\$ million"):
+        parse(trading_day.replace('"36,512.37"', '"1e999999"'))
+
+
 def test_a_market_listed_twice_raises_rather_than_the_last_winning(trading_day):
     markets = _markets(trading_day)
     with pytest.raises(SourceDataError, match="file of 2024-11-14 lists 2 times the SSE Southbound market"):

@@ -32,6 +32,7 @@ TURNOVER_SCHEMA = {
     "stock_code": "string",          # five digits, zero padded
     "turnover_hkd": "float64",
 }
+TURNOVER_CEILING_HKD = 1e15  # one stock's day: the whole market trades about 1e11, so more is a broken page
 CURRENCIES = ("HKD", "CNY", "RMB", "USD", "EUR", "GBP", "JPY", "SGD", "AUD", "CAD", "MOP")
 
 _TAG = re.compile(r"<[^>]+>")
@@ -51,7 +52,7 @@ _DATE = re.compile(
     r"|\b(?P<dd>\d{2})/(?P<mm>\d{2})/(?P<yyyy>\d{4})\b",
     re.IGNORECASE,
 )
-_FIGURE = r"(?:[\d,]+(?:\.\d+)?|-|N/A)"
+_FIGURE = r"(?:\d[\d,]*(?:\.\d+)?|-|N/A)"
 _STOCK = rf"^ *[*#%]? *(?P<code>\d{{1,5}}) +(?P<name>\S.*?) +(?P<currency>{'|'.join(CURRENCIES)})"
 # A page break (its tags are removed before matching) may fall between a stock's two lines, leaving blank lines.
 _TWO_LINES = re.compile(
@@ -74,8 +75,9 @@ SHORT_SELLING_TITLE = "SHORT SELLING TURNOVER - DAILY REPORT"
 def parse(raw: str) -> pd.DataFrame:
     """trade_date, stock_code, turnover_hkd of every HKD counter that traded on the report's day.
 
-    Raises ValueError for a page without a QUOTATIONS section or a date in its heading, a section
-    cut off before the next one (truncated), or a stock line in neither layout (naming it).
+    Raises NoTradingDay for HKEX's holiday page, and SourceDataError for a page without a QUOTATIONS section
+    or a date in its heading, a section cut off before the next one (truncated), a stock line in neither
+    layout (naming it), or a code printed twice.
     """
     return _frame(_rows(raw))
 
@@ -172,8 +174,13 @@ def _rows(raw: str) -> list[tuple[dt.date, str, float]]:
     if twice:
         raise SourceDataError(f"HKEX Daily Quotations of {day}: QUOTATIONS prints stock code {twice[0]} twice"
                               + (f" and {len(twice) - 1} more code(s) twice too" if len(twice) > 1 else ""))
-    return [(day, match["code"].zfill(5), float(match["turnover"].replace(",", ""))) for match in records
+    rows = [(day, match["code"].zfill(5), float(match["turnover"].replace(",", ""))) for match in records
             if match["currency"] == "HKD" and match["turnover"] not in ("-", "N/A")]
+    beyond = next((row for row in rows if not row[2] < TURNOVER_CEILING_HKD), None)
+    if beyond:
+        raise SourceDataError(f"HKEX Daily Quotations of {day}: QUOTATIONS prints stock {beyond[1]}'s turnover as "
+                              f"HK${beyond[2]:,.0f}, at or above the ceiling of HK${TURNOVER_CEILING_HKD:,.0f}")
+    return rows
 
 
 def _section(raw: str, anchors: tuple[re.Pattern, re.Pattern], title: str) -> str:

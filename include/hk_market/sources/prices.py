@@ -113,10 +113,10 @@ def _read_frame(raw: pd.DataFrame) -> tuple[pd.Index, pd.DatetimeIndex, dict[str
             matrix[field] = raw[field].reindex(columns=tickers).to_numpy(dtype="float64")
         except (TypeError, ValueError):
             raise SourceDataError(f"prices: the frame's {field} values are not all numbers") from None
-    return tickers, _sessions_of(raw.index), matrix
+    return tickers, hong_kong_sessions(raw.index), matrix
 
 
-def _sessions_of(index: pd.Index) -> pd.DatetimeIndex:
+def hong_kong_sessions(index: pd.Index) -> pd.DatetimeIndex:
     """Each row's session: its date, in Hong Kong for a timezone-aware index (yfinance's is 00:00 HKT)."""
     try:
         dates = pd.DatetimeIndex(index)
@@ -155,7 +155,10 @@ def _check_pages_are_of_the_sessions(published_turnover: pd.DataFrame, sessions:
 
 
 def _published(frame: pd.DataFrame, published_turnover: pd.DataFrame) -> pd.Series:
-    """Each row's published turnover, NaN where HKEX printed none."""
+    """Each row's published turnover, NaN where HKEX printed none; SourceDataError where it printed two."""
     keys = ["trade_date", "stock_code"]
     lookup = published_turnover.astype({key: LANDING_SCHEMA[key] for key in keys}).set_index(keys)["turnover_hkd"]
+    if not lookup.index.is_unique:
+        day, code = lookup.index[lookup.index.duplicated()][0]
+        raise SourceDataError(f"prices: HKEX's Daily Quotations of {day:%Y-%m-%d} print {code}'s turnover twice")
     return pd.Series(lookup.reindex(pd.MultiIndex.from_frame(frame[keys])).to_numpy(), index=frame.index)

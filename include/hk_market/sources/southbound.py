@@ -3,7 +3,7 @@
 import datetime as dt
 import json
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 
 import pandas as pd
 
@@ -132,7 +132,7 @@ def _hkd(summary: dict[str, object], label: str, where: str) -> float:
     printed = summary[label]
     try:
         hkd = Decimal(str(printed).replace(",", "")) * HKD_PER_MILLION
-    except InvalidOperation:
+    except DecimalException:  # not a number, or one beyond what a decimal holds
         raise SourceDataError(f"{where} {label} is {printed!r}, not an amount in HK$ million") from None
     if not hkd.is_finite() or hkd < 0 or hkd >= Decimal(CEILING_HKD):
         raise SourceDataError(f"{where} {label} is {printed!r} HK$ million: not a finite amount from 0 to under "

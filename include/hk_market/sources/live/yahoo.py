@@ -28,6 +28,7 @@ from yfinance.exceptions import YFRateLimitError
 
 from hk_market import calendar, settings
 from hk_market.sources.errors import HostUnreachable, NotPublished, SourceDataError, SourceUnavailable
+from hk_market.sources.prices import hong_kong_sessions
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def daily_bars(sessions: list[dt.date], securities: list[str], indices: list[str
     failures are logged as a warning.
     """
     frame, reasons = _download(securities + indices, sessions)
-    served = set(pd.DatetimeIndex(frame.index).normalize().date)
+    served = set(hong_kong_sessions(frame.index).date)
     absent = [day for day in sessions if day not in served]
     if served and absent:
         raise NotPublished(f"Yahoo Finance has no daily bars for {_days(absent)} yet")
@@ -147,7 +148,7 @@ class _FailureLog(logging.Handler):
 def _failed(frame: pd.DataFrame, tickers: list[str], sessions: list[dt.date]) -> list[str]:
     """The tickers without a close on every requested session."""
     closes = frame["Close"] if "Close" in frame.columns.get_level_values(0) else pd.DataFrame(index=frame.index)
-    closes = closes.set_axis(pd.DatetimeIndex(closes.index).normalize())
+    closes = closes.set_axis(hong_kong_sessions(closes.index))
     wanted = closes.reindex(index=pd.DatetimeIndex(sessions), columns=tickers)
     missing = wanted.isna().any()
     return list(missing.index[missing])
