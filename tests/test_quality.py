@@ -458,3 +458,145 @@ def test_each_expectation_of_a_suite_has_its_own_label(dataset):
     # Failed expectations are matched to their detailed re-runs, and failing rows to what they broke, by label.
     labels = [outcome.label for outcome in validate(dataset, CLEAN_FRAMES[dataset](), [DAY]).outcomes]
     assert len(labels) == len(set(labels))
+
+
+def loaded_closes(close: float = 10.0, day: dt.date = dt.date(2024, 11, 13)) -> pd.DataFrame:
+    """What the warehouse holds for the session before DAY: every code of price_frame() closed at `close`."""
+    codes = price_frame()["stock_code"]
+    return pd.DataFrame({"trade_date": pd.Timestamp(day), "stock_code": codes, "close": close})
+
+
+def failed_labels(report) -> list[str]:
+    return [failure.label for failure in report.critical_failures]
+
+
+def test_prev_close_agreeing_with_the_close_loaded_passes_to_the_rounding_of_a_price_step():
+    assert validate("prices", price_frame(), [DAY], history=loaded_closes(10.001)).success
+    assert validate("prices", price_frame(), [DAY], history=loaded_closes(10.09)).success  # within 1 %
+
+
+def test_a_look_back_close_30_percent_off_the_close_loaded_fails_for_every_stock():
+    report = validate("prices", price_frame(), [DAY], history=loaded_closes(10.0 / 1.3))
+
+    assert failed_labels(report) == ["expect_column_values_to_be_between(prev_close_off_previous_close_pct)"]
+    assert report.critical_failures[0].observed.startswith("23 unexpected of 23 [e.g. 29.98")
+
+
+def test_a_stocks_prices_scaled_on_both_rows_are_caught_against_the_loaded_history():
+    frame = price_frame()
+    frame.loc[4, ["open", "high", "low", "close", "prev_close", "turnover_hkd"]] *= 1e6  # consistent within the day
+
+    report = validate("prices", frame, [DAY], history=loaded_closes())
+
+    assert failed_labels(report) == ["expect_column_values_to_be_between(prev_close_off_previous_close_pct)"]
+    assert list(report.failing_rows.index) == [4]
+
+
+def test_a_missing_look_back_fails_naming_the_stocks_whose_previous_close_is_known():
+    no_look_back = price_frame().assign(prev_close=float("nan"))
+
+    report = validate("prices", no_look_back, [DAY], history=loaded_closes())
+
+    assert failed_labels(report) == ["expect_column_values_to_be_null(stock_without_lookback_prev_close)"]
+    assert report.critical_failures[0].observed == "23 unexpected of 23 [e.g. 00001, 00002, 00003]"
+
+
+def test_without_loaded_history_an_index_without_prev_close_still_fails_and_a_new_listing_passes():
+    new_listing = edited(price_frame(), 4, prev_close=None)
+    index_without_look_back = edited(price_frame(), 0, prev_close=None)
+
+    assert validate("prices", new_listing, [DAY]).success
+    report = validate("prices", index_without_look_back, [DAY])
+    assert failed_labels(report) == ["expect_column_values_to_be_null(stock_without_lookback_prev_close)"]
+    assert report.critical_failures[0].observed == "1 unexpected of 23 [e.g. HSI]"
+
+
+def test_prev_close_is_checked_against_the_previous_sessions_row_of_the_same_frame():
+    next_day = price_frame(day=NEXT_DAY).assign(prev_close=10.5)  # DAY's close
+    two_days = pd.concat([price_frame(day=DAY), edited(next_day, 5, prev_close=13.0)], ignore_index=True)
+
+    report = validate("prices", two_days, [DAY, NEXT_DAY])
+
+    assert failed_labels(report) == ["expect_column_values_to_be_between(prev_close_off_previous_close_pct)"]
+    assert list(report.failing_rows.index) == [23 + 5]
+
+
+@pytest.mark.parametrize(
+    ("turnover_hkd", "volume", "fails"),
+    [(10_500.0, 1_000, False), (9_000.0, 1_000, False), (11_000.0, 1_000, False), (10_500_000.0, 1_000, True),
+     (0.0, 1_000, True), (10_500.0, 0, True), (0.0, 0, False), (8_000.0, 1_000, True)],
+    ids=["inside", "at the low", "at the high", "x1000", "0 for shares traded", "an amount for no shares",
+         "nothing traded", "20 % under the low"],
+)
+def test_turnover_must_lie_within_volume_times_the_days_range(turnover_hkd, volume, fails):
+    report = validate("prices", edited(price_frame(), 6, turnover_hkd=turnover_hkd, volume=volume), [DAY])
+
+    label = "expect_column_values_to_be_between(turnover_price_beyond_day_range_pct)"
+    assert (label in failed_labels(report)) is fails
+
+
+@pytest.mark.parametrize(("close", "observed"), [(98.0, "880.0"), (6.0, "-40.0"), (1e13, "99999999999900.0")])
+def test_an_index_move_beyond_its_limit_fails(close, observed):
+    frame = edited(price_frame(), 0, open=close, high=close, low=close, close=close, turnover_hkd=None)  # no turnover
+
+    report = validate("prices", frame, [DAY])
+
+    assert failed_labels(report) == ["expect_column_values_to_be_between(index_change_pct)"]
+    assert report.critical_failures[0].observed == f"1 unexpected of 23 [e.g. {observed}]"
+
+
+def short_sales_against(**values) -> list[str]:
+    """The critical failures of short_selling_frame() with stock 00003 edited, against prices of 13 m shares."""
+    landed_prices = price_frame().assign(volume=13_000_000, turnover_hkd=13_000_000 * 10.5)
+    return failed_labels(validate("short_selling", edited(short_selling_frame(), 2, **values), [DAY],
+                                  prices=landed_prices))
+
+
+def test_short_shares_above_the_day_volume_fail():
+    assert "expect_column_pair_values_a_to_be_greater_than_b(day_volume, short_shares)" in short_sales_against(
+        short_shares=10_000_000_000
+    )
+
+
+@pytest.mark.parametrize(("short_shares", "short_turnover_hkd"), [(100, 557e6), (0, 557e6), (1_000_000, 0.0)])
+def test_short_turnover_far_from_short_shares_times_the_days_range_fails(short_shares, short_turnover_hkd):
+    failures = short_sales_against(short_shares=short_shares, short_turnover_hkd=short_turnover_hkd)
+
+    assert "expect_column_values_to_be_between(short_price_beyond_day_range_pct)" in failures
+
+
+def test_short_sales_within_the_day_volume_and_range_pass():
+    assert short_sales_against(short_shares=1_000_000, short_turnover_hkd=10_000_000.0) == []
+
+
+@pytest.mark.parametrize(
+    ("channel_values", "label"),
+    [({"buy_hkd": 1e15, "sell_hkd": 0.0, "total_turnover_hkd": 1e15}, "expect_column_values_to_be_between(buy_hkd)"),
+     ({"buy_hkd": float("inf"), "total_turnover_hkd": float("inf")}, "expect_column_values_to_be_between(buy_hkd)"),
+     ({"buy_hkd": 0.0, "sell_hkd": 0.0, "total_turnover_hkd": 0.0},
+      "expect_column_values_to_be_between(total_turnover_hkd)")],
+    ids=["HK$1e15 with a consistent total", "infinite", "no flows on a southbound day"],
+)
+def test_southbound_flows_are_finite_under_the_ceiling_and_above_zero_on_a_trading_day(channel_values, label):
+    assert label in failed_labels(validate("southbound", edited(southbound_frame(), 0, **channel_values), [DAY]))
+
+
+def test_a_market_listed_twice_fails_as_two_rows_for_one_channel():
+    report = validate("southbound", southbound_frame(channels=("SSE", "SZSE", "SSE")), [DAY])
+
+    assert "expect_compound_columns_to_be_unique(trade_date, channel)" in failed_labels(report)
+
+
+def test_rows_of_a_day_outside_the_calendar_or_after_today_fail_naming_the_day():
+    christmas = dt.date(2024, 12, 25)
+    tomorrow = dt.date.today() + dt.timedelta(days=400)  # after today in Hong Kong, whatever the time of day
+    for day, label in [(christmas, "trade_date_not_a_session"), (tomorrow, "trade_date_after_today_hk")]:
+        report = validate("prices", price_frame(day=day), [day])
+
+        failures = {failure.label: failure.observed for failure in report.critical_failures}
+        assert failures[f"expect_column_values_to_be_null({label})"] == f"23 unexpected of 23 [e.g. {day}]"
+
+
+def test_every_check_says_what_it_stops_in_the_data_dictionary():
+    for dataset in quality.DATASETS:
+        assert all(rule.meaning for rule in quality.suite_rules(dataset)), dataset

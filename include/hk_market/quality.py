@@ -389,7 +389,7 @@ DATASETS: dict[str, DatasetRules] = {
             *(
                 critical(
                     "ExpectColumnValuesToBeBetween",
-                    f"{column} is finite, not negative, and under HK${SOUTHBOUND_CEILING_HKD:.0e} a channel a day",
+                    f"{column} is finite, not negative, and under HK${SOUTHBOUND_CEILING_HKD:,.0f} a channel a day",
                     column=column,
                     min_value=0,
                     max_value=SOUTHBOUND_CEILING_HKD,
@@ -399,7 +399,7 @@ DATASETS: dict[str, DatasetRules] = {
             critical(
                 "ExpectColumnValuesToBeBetween",
                 f"a channel trades on a southbound trading day: its total turnover is above zero (and under "
-                f"HK${SOUTHBOUND_CEILING_HKD:.0e})",
+                f"HK${SOUTHBOUND_CEILING_HKD:,.0f})",
                 column="total_turnover_hkd",
                 min_value=0,
                 strict_min=True,
