@@ -1,19 +1,35 @@
-"""What `make run` prints at its end: run_days.main() itself, through the real DAG, over a holiday and a session."""
+"""What `make run` prints at its end: run_days.main() itself, through the real DAG, over a holiday and a session;
+and what its runs look like in the Airflow UI afterwards (through the REST API the UI calls)."""
 
+import contextlib
 import datetime as dt
+import io
+from types import SimpleNamespace
+
+import pytest
 
 from hk_market import report, run_days, settings
 
 from .conftest import WRAP_DAY, pointed_at
+from .test_api_server import REQUEST_SECONDS
+from .test_api_server import api as api  # a running api-server, logged in
 
 
-def test_make_run_ends_with_what_ran_the_last_sessions_market_and_where_things_are(daily_dag, tmp_path, capsys):
-    warehouse = tmp_path / "hk_market.duckdb"
-    with pointed_at(warehouse):  # 2024-10-11 is the Chung Yeung Festival; 2024-10-14 a Monday session
+@pytest.fixture(scope="module")
+def make_run(daily_dag, tmp_path_factory) -> SimpleNamespace:
+    """run_days.main() over 2024-10-11 (Chung Yeung Festival) and 2024-10-14 (a Monday session), as `make run`."""
+    warehouse = tmp_path_factory.mktemp("make-run") / "hk_market.duckdb"
+    printed, started = io.StringIO(), dt.datetime.now(dt.UTC)
+    with pointed_at(warehouse), contextlib.redirect_stdout(printed):
         exit_code = run_days.main(["--from", "2024-10-11", "--to", "2024-10-14"])
         snapshot, reports = settings.snapshot_path(), settings.reports_dir()
-    printed = capsys.readouterr().out.splitlines()
-    assert exit_code == 0
+    return SimpleNamespace(exit_code=exit_code, printed=printed.getvalue().splitlines(), warehouse=warehouse,
+                           snapshot=snapshot, reports=reports, started=started, ended=dt.datetime.now(dt.UTC))
+
+
+def test_make_run_ends_with_what_ran_the_last_sessions_market_and_where_things_are(make_run):
+    warehouse, snapshot, reports, printed = make_run.warehouse, make_run.snapshot, make_run.reports, make_run.printed
+    assert make_run.exit_code == 0
     table = printed[printed.index("What ran (rows loaded per dataset, the look-back session included)") + 1:]
     assert table[0].split() == ["Day", "Run", "prices", "short_selling", "southbound", "Validation", "Outcome"]
     assert table[1].split() == ["2024-10-11", "success", "-", "-", "-", "-", "skipped:", "not", "an", "HKEX",
@@ -49,3 +65,39 @@ def test_the_days_summary_shows_the_wrap_days_indices_southbound_and_top_gainer(
 def test_a_day_without_marts_is_said_plainly(wrap_warehouse):
     assert report.day_summary(dt.date(2024, 11, 16), wrap_warehouse) == (
         "No marts for 2024-11-16: not a trading day, or not loaded yet.")
+
+
+def test_make_runs_runs_show_real_durations_no_missed_deadline_and_are_cleared_from_the_ui_to_run_again(
+    make_run, api
+):
+    base_url, session = api
+    grid = session.get(f"{base_url}/ui/grid/runs/hk_market_daily", timeout=REQUEST_SECONDS)
+    grid.raise_for_status()
+    runs = {run["run_id"]: run for run in grid.json()}
+    listed = session.get(f"{base_url}/api/v2/dags/hk_market_daily/dagRuns", timeout=REQUEST_SECONDS,
+                         params={"logical_date_gte": "2024-10-11T00:00:00Z",
+                                 "logical_date_lte": "2024-10-15T00:00:00Z"})
+    listed.raise_for_status()
+    ours = {run["logical_date"][:10]: run for run in listed.json()["dag_runs"]}
+    assert sorted(ours) == ["2024-10-11", "2024-10-14"]
+    wall_seconds = (make_run.ended - make_run.started).total_seconds()
+    for run in ours.values():
+        shown = runs[run["dag_run_id"]]
+        assert 0 < shown["duration"] < wall_seconds  # dag.test() had dated its start at the logical date
+        assert dt.datetime.fromisoformat(shown["start_date"]) >= make_run.started
+        assert shown["has_missed_deadline"] is False
+
+    # One run per logical date: a second run for 2024-10-14 is refused, as the UI's trigger shows it...
+    again = session.post(f"{base_url}/api/v2/dags/hk_market_daily/dagRuns", timeout=REQUEST_SECONDS,
+                         json={"logical_date": "2024-10-14T09:30:00Z"})
+    assert again.status_code == 409
+    # ...and the README says to clear the run instead: its tasks are cleared and the run queued again.
+    run_id = ours["2024-10-14"]["dag_run_id"]
+    cleared = session.post(f"{base_url}/api/v2/dags/hk_market_daily/dagRuns/{run_id}/clear", timeout=REQUEST_SECONDS,
+                           json={"dry_run": False})
+    cleared.raise_for_status()
+    assert cleared.json()["state"] == "queued"
+    tasks = session.get(f"{base_url}/api/v2/dags/hk_market_daily/dagRuns/{run_id}/taskInstances",
+                        timeout=REQUEST_SECONDS)
+    tasks.raise_for_status()
+    assert {task["state"] for task in tasks.json()["task_instances"]} == {None}
