@@ -1,4 +1,4 @@
-"""Adds "HK Market" to the Airflow UI's navigation: a trading day's market wrap and mart tables.
+"""Adds "HK Market" to the Airflow UI's navigation: a trading day's market wrap and mart tables (each as CSV too).
 
 The page is a small FastAPI app (hk_market.web) mounted on the API server at /hk-market/; the nav
 entry shows it inside the UI at /plugin/hk-market. It reads the analyst snapshot, never the live

@@ -41,8 +41,9 @@ class PageError(Exception):
 
 
 def _money_unit(values: list) -> tuple[float, str]:
-    """HK$ bn for a column of billions, else HK$ m."""
-    return (1e9, "bn") if max((abs(v) for v in values if v is not None), default=0) >= 1e9 else (1e6, "m")
+    """HK$ bn for a column of billions only, else HK$ m (so a small figure never prints as 0.00)."""
+    amounts = [abs(v) for v in values if v]
+    return (1e9, "bn") if amounts and min(amounts) >= 1e9 else (1e6, "m")
 
 
 def _cell(column: str, value, money_scale: float) -> tuple[str, bool]:

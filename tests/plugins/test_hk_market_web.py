@@ -26,8 +26,10 @@ def test_the_page_says_the_sample_and_prints_money_in_hk_millions_or_billions(cl
     page = client.get("/", params={"day": str(WRAP_DAY)})
     assert page.status_code == 200
     assert "SAMPLE DATA — invented figures from the embedded sample market, not the real market." in page.text
-    assert "<th>turnover_hkd (HK$ bn)</th>" in page.text and "<th>buy_hkd (HK$ bn)</th>" in page.text
-    assert '<td class="num">40.03</td>' in page.text  # southbound TOTAL buy, HK$ 40,034,300,000
+    assert "<th>buy_<wbr>hkd (HK$ bn)</th>" in page.text  # southbound: billions only
+    assert '<td class="num">40.03</td>' in page.text  # the TOTAL channel's buy, HK$ 40,034,300,000
+    assert "<th>turnover_<wbr>hkd (HK$ m)</th>" in page.text  # securities: some turn over less than a billion
+    assert '<td class="num">11,288.48</td>' in page.text  # MTR Corporation, HK$ 11,288,480,000 or so
     assert not FULL_HKD.search(page.text)
 
 
