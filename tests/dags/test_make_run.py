@@ -101,3 +101,19 @@ def test_make_runs_runs_show_real_durations_no_missed_deadline_and_are_cleared_f
                         timeout=REQUEST_SECONDS)
     tasks.raise_for_status()
     assert {task["state"] for task in tasks.json()["task_instances"]} == {None}
+
+
+def test_a_past_day_triggered_from_the_ui_is_due_90_minutes_after_it_was_queued_not_after_its_day(api):
+    base_url, session = api
+    triggered = session.post(f"{base_url}/api/v2/dags/hk_market_daily/dagRuns", timeout=REQUEST_SECONDS,
+                             json={"logical_date": "2024-10-31T09:30:00Z"})
+    triggered.raise_for_status()
+    run = triggered.json()
+    deadlines = session.get(f"{base_url}/ui/dags/hk_market_daily/dagRuns/{run['dag_run_id']}/deadlines",
+                            timeout=REQUEST_SECONDS)
+    deadlines.raise_for_status()
+    [deadline] = deadlines.json()["deadlines"]
+    queued_at = dt.datetime.fromisoformat(run["queued_at"])
+    assert dt.datetime.fromisoformat(deadline["deadline_time"]) == queued_at + dt.timedelta(minutes=90)
+    assert deadline["missed"] is False
+    assert "within 90 minutes" in deadline["alert_name"]  # beside the UI's own rule text, which rounds to 2 hours
