@@ -33,8 +33,8 @@ def test_published_turnover_replaces_the_estimate_where_hkex_printed_one(bars):
 
 
 def test_published_turnover_of_another_day_means_the_sessions_page_is_not_published_yet(bars):
-    with pytest.raises(StalePage, match="prices: HKEX's Daily Quotations served are of 2024-11-13, not of a "
-                                        "requested session: 2024-11-14's not published yet"):
+    with pytest.raises(StalePage, match="prices 2024-11-14: HKEX's Daily Quotations not published yet: the page "
+                                        "served is of 2024-11-13"):
         parse(bars, DAYS[1:], INDEX_CODES, published([(DAYS[0], "00700", 1.0)]))
 
 

@@ -149,9 +149,9 @@ def _check_pages_are_of_the_sessions(published_turnover: pd.DataFrame, sessions:
     printed = set(pd.DatetimeIndex(published_turnover["trade_date"]).date)
     other = sorted(printed - set(sessions))
     if other:
-        waiting = sorted(set(sessions) - printed)
-        raise StalePage(f"prices: HKEX's Daily Quotations served are of {other[0]}, not of a requested session: "
-                        f"{', '.join(map(str, waiting[:5])) or 'the session'}'s not published yet")
+        waiting = sorted(set(sessions) - printed) or sorted(sessions)
+        days = str(waiting[0]) if len(waiting) == 1 else f"{waiting[0]}..{waiting[-1]}"
+        raise StalePage(f"prices {days}: HKEX's Daily Quotations not published yet: the page served is of {other[0]}")
 
 
 def _published(frame: pd.DataFrame, published_turnover: pd.DataFrame) -> pd.Series:
