@@ -4,6 +4,8 @@ The extract tasks retry SourceUnavailable with backoff, skip a NoTradingDay, and
 ValueError) at once: retrying minutes later does not bring a network back or fix a file.
 """
 
+import datetime as dt
+
 
 class SourceUnavailable(RuntimeError):
     """An upstream could not be reached, or kept failing: a later try may succeed."""
@@ -40,7 +42,7 @@ class NoTradingDay(Exception):
     served for a typhoon or an unscheduled closure too): the day has nothing to load and is skipped, not failed
     and not retried."""
 
-    def __init__(self, dataset: str, day, notice: str) -> None:
+    def __init__(self, dataset: str, day: dt.date | None, notice: str) -> None:
         super().__init__(dataset, day, notice)
         self.dataset, self.day, self.notice = dataset, day, notice
 
