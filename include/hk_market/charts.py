@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 BAR_ROW_PX, BAR_HEIGHT_PX = 24, 16
-LABEL_PX, VALUE_PX, PLOT_PX = 130, 48, 300  # label column, room for a value beside its bar, the bars
+LABEL_PX, VALUE_PX, PLOT_PX = 124, 46, 240  # label column, room for a value beside its bar, the bars
 AXIS_PX = 40  # below a plot: tick labels and the axis title
 LINE_WIDTH_PX, LINE_HEIGHT_PX = 300, 190
 LINE_LEFT_PX, LINE_RIGHT_PX, LINE_TOP_PX = 64, 14, 10  # room for the y ticks and title; the last x label
