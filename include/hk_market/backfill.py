@@ -11,14 +11,11 @@ with the process that started it, even one killed with SIGKILL.
 """
 
 import argparse
-import ctypes
 import datetime as dt
 import logging
 import multiprocessing
 import os
-import signal
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -26,12 +23,11 @@ from contextlib import contextmanager
 
 import pandas as pd
 
-from hk_market import DATASETS, calendar, landing, pipeline, quality, settings, warehouse
+from hk_market import DATASETS, calendar, landing, lifeline, pipeline, quality, settings, warehouse
 
 log = logging.getLogger(__name__)
 CHUNK_SESSIONS = 250  # about a year: big enough for set-based loads, small enough for memory
 STAGES = ("extract", "waiting for extract", "read landing", "validate", "load")  # load: with the marts
-PR_SET_PDEATHSIG = 1  # prctl(2): the signal a Linux process gets when the thread that started it ends
 
 
 def check_range(start: str | dt.date, end: str | dt.date, today: dt.date | None = None) -> list[dt.date]:
@@ -169,28 +165,11 @@ def _extract_worker(chunk_count: int) -> Executor:
     """Where the chunks are extracted and read: a process for several (that work is Python-bound, so a thread
     would not overlap the loads), a thread for one (no process to start). Every warehouse write stays here.
     A worker the system kills fails the run (BrokenProcessPool) rather than leaving it waiting; a run killed
-    ends its worker (_end_with_parent)."""
+    ends its worker (lifeline.end_with_parent)."""
     if chunk_count == 1:
         return ThreadPoolExecutor(max_workers=1)
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_end_with_parent, initargs=(os.getpid(),))
-
-
-def _end_with_parent(parent: int) -> None:
-    """In the worker: end when the parent process does, even killed with SIGKILL (which runs none of its code),
-    so no extract outlives its backfill. On Linux the kernel sends SIGTERM (prctl PR_SET_PDEATHSIG); everywhere,
-    a thread checks each second that the parent is still ours (an orphan is adopted by another process)."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+                               initializer=lifeline.end_with_parent, initargs=(os.getpid(),))
 
 
 def _stop(worker: Executor) -> None:
