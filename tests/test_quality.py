@@ -600,3 +600,14 @@ def test_rows_of_a_day_outside_the_calendar_or_after_today_fail_naming_the_day()
 def test_every_check_says_what_it_stops_in_the_data_dictionary():
     for dataset in quality.DATASETS:
         assert all(rule.meaning for rule in quality.suite_rules(dataset)), dataset
+
+
+def test_a_failure_in_a_chunk_of_sessions_names_the_days_its_rows_broke_on():
+    two_days = pd.concat([price_frame(day=DAY), edited(price_frame(day=NEXT_DAY), 5, close=-1.0)], ignore_index=True)
+    two_days.loc[23:, "prev_close"] = 10.5  # DAY's close
+
+    with pytest.raises(DataQualityError) as raised:
+        raise_for_failures(validate("prices", two_days, [DAY, NEXT_DAY]))
+
+    assert str(raised.value).startswith("prices 2024-11-14 to 2024-11-15 (2 sessions): ")
+    assert "expect_column_values_to_be_between(close) 1 unexpected of 46 [e.g. -1.0] on 2024-11-15" in str(raised.value)

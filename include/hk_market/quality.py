@@ -17,7 +17,7 @@ import math
 import re
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from itertools import chain
 from pathlib import Path
@@ -581,20 +581,32 @@ def validate(
     results = sorted(suite_result.results, key=lambda result: order[result.expectation_config.id])  # GE reorders
     results = suite_result.results = _summarised_failures(validator, dataset, parameters, results)
     outcomes = [_outcome(result) for result in results]
+    broken = _broken_rows(validator, dataset, parameters, zip(results, outcomes, strict=True))
+    if len(sessions) > 1:  # a chunk's error names the days its rows broke on, not the chunk alone
+        outcomes = [_on_days(outcome, checked["trade_date"], broken.get(outcome.label)) for outcome in outcomes]
     report = ValidationReport(
         dataset=dataset,
         sessions=list(sessions),
         outcomes=outcomes,
-        failing_rows=_failing_rows(
-            frame,
-            list(spec.landing_schema),
-            _broken_rows(validator, dataset, parameters, zip(results, outcomes, strict=True)),
-        ),
+        failing_rows=_failing_rows(frame, list(spec.landing_schema), broken),
         suite_result=suite_result,
     )
     for outcome in report.warnings:
         log.warning("%s %s: %s %s", dataset, describe_days(report.sessions), outcome.label, outcome.observed)
     return report
+
+
+def _on_days(outcome: ExpectationOutcome, days: pd.Series, rows: list[int] | None) -> ExpectationOutcome:
+    """The outcome with the sessions of the rows it flagged after its observed text: '... on 2024-11-14', or
+    '... on 2024-11-14, 2024-11-15 and 3 more sessions'."""
+    if not rows:
+        return outcome
+    flagged = sorted(pd.DatetimeIndex(days.iloc[rows].dropna().unique()).date)
+    if not flagged:
+        return outcome
+    named = ", ".join(day.isoformat() for day in flagged[:EXAMPLES_SHOWN])
+    more = f" and {len(flagged) - EXAMPLES_SHOWN} more sessions" if len(flagged) > EXAMPLES_SHOWN else ""
+    return replace(outcome, observed=f"{outcome.observed} on {named}{more}")
 
 
 def raise_for_failures(report: ValidationReport) -> None:
