@@ -21,7 +21,7 @@ DEFAULT_ARGS = {
     "retries": 1,
     "retry_delay": dt.timedelta(minutes=1),
     "execution_timeout": dt.timedelta(minutes=30),
-    "on_failure_callback": log_task_failure,  # one summary line per failed task
+    "on_failure_callback": log_task_failure,  # one summary line per failed task, e-mailed via hk_market_alerts
 }
 
 
