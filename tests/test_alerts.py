@@ -147,3 +147,20 @@ def test_without_the_connection_alerts_go_to_the_log_and_it_says_so_once(tmp_pat
     assert said.count("hk-market alerts go to the log only: no Airflow connection hk_market_alerts") == 1
     assert said.count("hk-market task failed:") == 2 and said.count("hk-market deadline missed:") == 1
     assert "Traceback" not in said
+
+
+def test_a_mail_server_that_does_not_answer_costs_a_warning_not_the_callback(monkeypatch, caplog):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv(f"AIRFLOW_CONN_{ALERTS_CONN_ID.upper()}", json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
+        "extra": {"to": "oncall@example.com", "from_email": "airflow@example.com", "disable_ssl": True,
+                  "retry_limit": 0, "timeout": 5}}))
+    with caplog.at_level(logging.WARNING, logger="hk_market.alerts"):
+        log_task_failure(failure_context(ValueError("bad prices")))
+        asyncio.run(log_deadline_missed(context=deadline_context("scheduled")))
+    said = [record.getMessage() for record in caplog.records if record.name == "hk_market.alerts"]
+    not_sent = "hk-market alert e-mail not sent (hk_market_alerts)"
+    assert [line.split(":")[0] for line in said] == ["hk-market task failed", not_sent, "hk-market deadline missed",
+                                                     not_sent]
