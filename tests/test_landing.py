@@ -132,3 +132,18 @@ def test_a_landed_file_with_an_unreadable_footer_is_not_counted_as_readable(scra
 
     assert landing.readable("prices", SESSIONS) == SESSIONS[:-1]
     assert landing.landed("prices", SESSIONS) == SESSIONS[:-1]
+
+
+def test_a_temporary_file_a_killed_writer_left_is_removed_by_a_later_write_but_not_a_running_writers(
+        scratch_warehouse):
+    folder = landing.path("prices", DAY).parent
+    folder.mkdir(parents=True)
+    left, running = folder / f".{landing.path('prices', DAY).name}.left.partial", folder / ".running.partial"
+    for partial in (left, running):
+        partial.write_bytes(b"PAR1")
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(left, (two_hours_ago, two_hours_ago))
+
+    pipeline.extract("prices", [DAY])
+
+    assert sorted(path.name for path in folder.iterdir()) == sorted([running.name, landing.path("prices", DAY).name])

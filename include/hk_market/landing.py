@@ -2,7 +2,8 @@
 
 Files are kept apart per source (and per sample universe), so a run never reuses or loads rows that
 another source landed. Each writer writes a temporary file of its own beside the target, then renames it
-over the target: two processes landing the same file leave one of their files whole, never a mix. A file
+over the target: two processes landing the same file leave one of their files whole, never a mix (a
+temporary file a killed writer left is removed by a later write, an hour on). A file
 found unreadable is set aside (renamed `<file>.corrupt`), so the next extract lands it again.
 """
 
@@ -10,6 +11,7 @@ import datetime as dt
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +26,7 @@ import pyarrow.parquet as pq
 from hk_market import settings
 
 log = logging.getLogger(__name__)
+STALE_PARTIAL_SECONDS = 3600  # a writer's temporary file this old was left by a killed writer: one takes seconds
 # Columns a dataset's files have held only since a later commit: their type, and the value a row of a file
 # landed before then stands for, so a backfill over an older landing zone reads it as it would a new one (no
 # refetch). An older prices file does not tell HKEX's printed turnover from the estimate: every turnover is
@@ -55,6 +58,7 @@ def write(dataset: str, frame: pd.DataFrame, sessions: list[dt.date], source: st
     wanted = np.array(sessions, dtype="datetime64[D]").astype(days.dtype)
     starts, ends = np.searchsorted(days, wanted, "left"), np.searchsorted(days, wanted, "right")
     (zone(source) / dataset).mkdir(parents=True, exist_ok=True)
+    _remove_stale_partials(zone(source) / dataset)
 
     def write_day(day: dt.date, start: int, end: int) -> None:
         target = path(dataset, day, source)
@@ -69,6 +73,16 @@ def write(dataset: str, frame: pd.DataFrame, sessions: list[dt.date], source: st
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(write_day, sessions, starts, ends))
+
+
+def _remove_stale_partials(folder: Path) -> None:
+    """Remove the temporary files that writers killed before their rename left in the folder."""
+    for partial in folder.glob(".*.partial"):
+        try:
+            if time.time() - partial.stat().st_mtime > STALE_PARTIAL_SECONDS:
+                partial.unlink()
+        except FileNotFoundError:  # renamed or removed by its writer, or by another writer's clean-up
+            pass
 
 
 class CorruptLanding(OSError):
