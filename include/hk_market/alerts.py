@@ -31,7 +31,9 @@ def log_task_failure(context) -> None:
     line = (f"hk-market task failed: dag={ti.dag_id} task={ti.task_id} day={day} try={ti.try_number} "
             f"run={ti.run_id} cause={cause}")
     log.error("%s", line)
-    notifier = _notifier(_connection(), context, f"[hk-market] {ti.dag_id}.{ti.task_id} failed for {day}", line)
+    log_url = getattr(ti, "log_url", None)  # the task's log in the UI
+    text = f"{line}\n\nLog: {log_url}" if log_url else line
+    notifier = _notifier(_connection(), context, f"[hk-market] {ti.dag_id}.{ti.task_id} failed for {day}", text)
     if notifier is not None:
         try:
             notifier(notifier.context)

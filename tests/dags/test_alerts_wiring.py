@@ -67,6 +67,7 @@ def test_a_real_runs_failed_task_and_its_missed_deadline_reach_the_on_call_by_em
     [failure] = map(text_of, smtp_inbox.messages)
     assert failure.splitlines()[0] == "[hk-market] hk_market_daily.validate_short_selling failed for 2024-11-14"
     assert "cause=" in failure and "short_selling" in failure.split("cause=")[1]
+    assert "/dags/hk_market_daily/runs/manual__" in failure and "/tasks/validate_short_selling" in failure  # its log
 
     with create_session() as session:  # the context Deadline.handle_miss hands the triggerer
         run = session.query(DagRun).filter_by(dag_id="hk_market_daily", logical_date=WRAP_RUN).one()
