@@ -68,6 +68,7 @@ airflow: $(AIRFLOW_HOME)/.ready $(AIRFLOW_PASSWORDS)
 	@echo "Airflow UI: http://localhost:$(AIRFLOW_PORT)   login: admin / $$($(BIN)/python -c 'import json, sys; print(json.load(open(sys.argv[1]))["admin"])' $(AIRFLOW_PASSWORDS))"
 	@echo "DAGs: $(AIRFLOW__CORE__DAGS_FOLDER)   source: $(HK_MARKET_SOURCE)   warehouse: $(HK_MARKET_WAREHOUSE)   pool: duckdb_writer (1 slot)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
+		AIRFLOW__API__BASE_URL=http://localhost:$(AIRFLOW_PORT) \
 		AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://localhost:$(AIRFLOW_PORT)/execution/ $(BIN)/python -m hk_market.airflow_standalone
 
 ## run: the daily DAG through Airflow on the sample source for FROM..TO, then the day's summary
