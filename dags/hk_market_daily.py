@@ -7,7 +7,8 @@ Produces the day's rows in `raw.*`, `core.*` and the analyst marts (`marts.secur
 southbound flows.
 
 **When:** weekdays at 17:30 Asia/Hong_Kong, after the close. A day that is not an HKEX session
-(exchange-calendars `XHKG`) ends as *skipped*; a day after today in Hong Kong fails in `plan`. The first
+(exchange-calendars `XHKG`), or that HKEX's own page says had no trading (a typhoon closure), ends as
+*skipped*; a day after today in Hong Kong fails in `plan`. The first
 run into an empty warehouse also loads the previous session, so changes and point changes are right from
 day one.
 
@@ -16,8 +17,8 @@ backoff) → validate each with Great Expectations (fails closed, no retry: fail
 `audit.quarantine_<dataset>`) → `load` all datasets and build their core and marts in one transaction (a
 day is never in `raw` without its marts; a day an earlier run left so is built too) → on `live`, replace the
 estimated turnover of earlier sessions (up to 10 back) loaded before HKEX's Daily Quotations were out with
-HKEX's, then `build_marts` rebuilds those sessions' core and marts, so their short selling ratios become
-HKEX's (nothing to do on `sample`) → publish the analyst snapshot (`hk_market_analyst.duckdb`, replaced
+HKEX's and rebuild those sessions' core and marts in the same transaction, so their short selling ratios
+become HKEX's (nothing to do on `sample`) → publish the analyst snapshot (`hk_market_analyst.duckdb`, replaced
 atomically) and the day's market wrap (`reports/<date>.md` and `.html`) → log the day's summary from the
 snapshot. Writers share the one-slot pool `duckdb_writer`.
 
@@ -95,8 +96,12 @@ def hk_market_daily():
     @task(**EXTRACT_RETRIES)
     def extract(dataset: str, window: dict) -> int:
         from hk_market import pipeline
+        from hk_market.sources.errors import NoTradingDay
 
-        return pipeline.extract(dataset, session_days(window["sessions"]), window["source"])
+        try:
+            return pipeline.extract(dataset, session_days(window["sessions"]), window["source"])
+        except NoTradingDay as closed:
+            raise AirflowSkipException(str(closed)) from closed
 
     @task(pool=WRITER_POOL, retries=0)
     def validate(dataset: str, window: dict, run_id=None) -> dict:
@@ -115,25 +120,15 @@ def hk_market_daily():
         use_airflow_warehouse()
         return pipeline.load(session_days(window["sessions"]), run_id, window["source"])
 
-    @task(pool=WRITER_POOL, retries=0)
+    @task(pool=WRITER_POOL, retries=0, outlets=MARTS)
     def refresh_turnover(window: dict) -> int:
-        """Give the earlier sessions plan found with estimated turnover HKEX's, now that it is out (best
-        effort: what is not out yet stays flagged for the next run)."""
+        """Give the earlier sessions plan found with estimated turnover HKEX's, now that it is out, and rebuild
+        their marts in the same transaction (best effort: what is not out yet stays flagged for the next run)."""
         from hk_market import pipeline
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
         return pipeline.refresh_turnover(session_days(window["refresh"]), window["source"])
-
-    @task(pool=WRITER_POOL, outlets=MARTS)
-    def build_marts(window: dict) -> str | None:
-        """Rebuild the core and marts of the sessions whose turnover was refreshed (load built the window's)."""
-        from hk_market import pipeline
-        from hk_market.dag_defaults import use_airflow_warehouse
-
-        use_airflow_warehouse()
-        built = pipeline.build(session_days(window["refresh"]))
-        return built and built.isoformat()
 
     @task(pool=WRITER_POOL)
     def publish(window: dict) -> dict:
@@ -164,8 +159,7 @@ def hk_market_daily():
     for dataset in DATASETS:
         landed[dataset] >> checked[dataset] >> loaded
     landed["prices"] >> checked["short_selling"]  # short turnover is checked against the landed prices
-    built = build_marts(window)
-    loaded >> refresh_turnover(window) >> built >> publish(window) >> summarise(window)
+    loaded >> refresh_turnover(window) >> publish(window) >> summarise(window)
 
 
 hk_market_daily()

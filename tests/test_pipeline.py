@@ -81,8 +81,9 @@ def test_live_turnover_estimated_before_the_daily_quotations_is_refreshed_by_a_l
                                                                                           monkeypatch):
     from hk_market.sources import live, sample
 
-    page = (Path(__file__).parent / "fixtures" / "hkex_daily_quotations" / "d241113e.htm").read_text()
     day, published = dt.date(2024, 11, 13), {"pages": []}  # HKEX's page for the 13th: not out, then out
+    # HKEX's figure for Tencent, inside its volume x the day's range but not the sample's estimate
+    page = sample.fetch_daily_quotations([day])[0].replace("3,448,121,012", "3,450,000,000")
     monkeypatch.setattr(live, "fetch_prices", sample.fetch_prices)  # the network's yfinance frame, offline
     monkeypatch.setattr(live, "fetch_daily_quotations", lambda sessions: published["pages"])
 
@@ -100,9 +101,31 @@ def test_live_turnover_estimated_before_the_daily_quotations_is_refreshed_by_a_l
 
     published["pages"] = [page]
     assert pipeline.refresh_turnover(pipeline.estimated_turnover(dt.date(2024, 11, 14), "live"), "live") > 0
-    assert turnover("00700") == (7_474_521_088.0, False)  # HKEX's printed turnover
-    assert turnover("00002")[1] is True  # a stock the page does not print keeps the estimate
+    assert turnover("00700") == (3_450_000_000.0, False)  # HKEX's printed turnover
     assert pipeline.estimated_turnover(dt.date(2024, 11, 14), "live") == []
+    with duckdb.connect(str(scratch_warehouse), read_only=True) as con:  # the marts were rebuilt with it
+        assert con.execute("select turnover_hkd from marts.security_daily where trade_date = $day "
+                           "and stock_code = '00700'", {"day": day}).fetchone() == (3_450_000_000,)
+
+
+def test_a_printed_turnover_that_disagrees_with_volume_and_prices_is_not_applied(scratch_warehouse, monkeypatch,
+                                                                                 caplog):
+    from hk_market.sources import live, sample
+
+    day, published = dt.date(2024, 11, 13), {"pages": []}
+    page = sample.fetch_daily_quotations([day])[0]
+    monkeypatch.setattr(live, "fetch_prices", sample.fetch_prices)
+    monkeypatch.setattr(live, "fetch_daily_quotations", lambda sessions: published["pages"])
+    pipeline.extract("prices", [day], "live")
+    pipeline.load([day], "at-17:30", "live", ("prices",))
+    published["pages"] = [page.replace("3,448,121,012", "3,448,121,012,000")]  # Tencent's turnover x1000
+
+    assert pipeline.refresh_turnover([day], "live") == 1  # the page's other stocks are applied
+    with duckdb.connect(str(scratch_warehouse), read_only=True) as con:
+        assert con.execute("select turnover_estimated, turnover_hkd < 1e11 from raw.prices where trade_date = $day "
+                           "and stock_code = '00700'", {"day": day}).fetchone() == (True, True)
+    assert "1 printed turnovers lie outside volume x the day's range and were not applied" in caplog.text
+    assert "00700 on 2024-11-13" in caplog.text
 
 
 def test_turnover_that_cannot_be_refreshed_stays_flagged_for_the_next_run(scratch_warehouse, monkeypatch, caplog):

@@ -14,8 +14,8 @@ def a_run(run_id: str, tasks: dict[str, str]) -> run_days.DayRun:
 
 
 def test_extract_and_validate_tasks_are_summed_into_one_stage_each():
-    assert [run_days.stage_of(task) for task in ("extract_short_selling", "validate_prices", "build_marts",
-                                                 "publish")] == ["extract", "validate", "build_marts", "publish"]
+    assert [run_days.stage_of(task) for task in ("extract_short_selling", "validate_prices", "refresh_turnover",
+                                                 "publish")] == ["extract", "validate", "refresh_turnover", "publish"]
 
 
 def test_what_ran_shows_rows_per_dataset_and_the_validation_outcome_from_the_audit(scratch_warehouse):

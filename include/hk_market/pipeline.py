@@ -22,7 +22,7 @@ from hk_market import (
     warehouse,
     wrap,
 )
-from hk_market.sources.errors import SourceDataError, SourceUnavailable
+from hk_market.sources.errors import NoTradingDay, SourceDataError, SourceUnavailable
 
 log = logging.getLogger(__name__)
 TURNOVER_LOOKBACK = 10  # sessions a daily run looks back for estimated turnover to refresh
@@ -68,21 +68,30 @@ def estimated_turnover(before: dt.date, source: str | None = None) -> list[dt.da
 
 
 def refresh_turnover(sessions: list[dt.date], source: str | None = None) -> int:
-    """Replace the sessions' estimated turnover with HKEX's, where its Daily Quotations are out now; returns
-    the rows changed. Nothing else of those sessions is touched (no prices downloaded again), and the
-    marts are built from them afterwards. Best effort: a page not out or unreadable is logged and its
+    """Replace the sessions' estimated turnover with HKEX's, where its Daily Quotations are out now, and rebuild
+    their core and marts in the same transaction; returns the sessions changed. Nothing else of those sessions is
+    touched (no prices downloaded again). A printed figure outside the stock's volume x [low, high] is not
+    applied: its estimate stays, named in a warning. Best effort: a page not out or unreadable is logged and its
     session left flagged for the next run, which tries again."""
     if not sessions:
         return 0
     try:
         published = sources.published_turnover(sessions, source)
-    except (SourceUnavailable, SourceDataError) as error:
+    except (SourceUnavailable, SourceDataError, NoTradingDay) as error:
         log.warning("turnover of %s stays estimated for now: %s", quality.describe_days(sessions), error)
         return 0
     with warehouse.connected() as con, warehouse.transaction(con):
-        changed = warehouse.replace_estimated_turnover(con, published, settings.source_name(source))
-    log.info("turnover of %s: %d estimates replaced with HKEX's", quality.describe_days(sessions), changed)
-    return changed
+        changed, rejected = warehouse.replace_estimated_turnover(
+            con, published, settings.source_name(source), quality.TURNOVER_PRICE_TOLERANCE_PCT)
+        for first, last in _runs(changed):
+            transform.build_window(con, first, last)
+    if rejected:
+        shown = ", ".join(f"{code} on {day}" for day, code in rejected[:5])
+        log.warning("daily_quotations: %d printed turnovers lie outside volume x the day's range and were not "
+                    "applied (estimate kept): %s", len(rejected), shown)
+    log.info("turnover of %s: HKEX's figures replaced the estimates of %s", quality.describe_days(sessions),
+             quality.describe_days(changed))
+    return len(changed)
 
 
 def extract(dataset: str, sessions: list[dt.date], source: str | None = None) -> int:

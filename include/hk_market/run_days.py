@@ -41,7 +41,7 @@ def weekdays(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def stage_of(task_id: str) -> str:
-    """extract_prices -> extract; build_marts stays build_marts."""
+    """extract_prices -> extract; refresh_turnover stays refresh_turnover."""
     stage, _, dataset = task_id.partition("_")
     return stage if dataset in DATASETS else task_id
 
@@ -122,6 +122,8 @@ def audit_of(runs: list[DayRun]) -> tuple[dict[tuple[str, str], int], dict[str, 
 def outcome_of(run: DayRun) -> str:
     if run.tasks.get("plan") == "skipped":
         return "skipped: not an HKEX trading day"
+    if any(state == "skipped" for task, state in run.tasks.items() if task.startswith("extract_")):
+        return "skipped: HKEX says no trading"
     failed = sorted(task for task, state in run.tasks.items() if state == "failed")
     return f"failed: {', '.join(failed)}" if failed else "loaded"
 
@@ -204,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     dag = DagBag(str(settings.PROJECT_ROOT / "dags")).get_dag("hk_market_daily")
     with one_at_a_time():
         runs = [run_dag(dag, day) for day in weekdays(args.first, args.last)]
-    loaded = [run.day for run in runs if run.tasks.get("build_marts") == "success"]
+    loaded = [run.day for run in runs if run.tasks.get("load") == "success"]
     print("\n" + what_ran(runs) + "\n\n" + seconds_per_stage(runs))
     if loaded:
         print("\n" + report.day_summary(loaded[-1]))

@@ -141,18 +141,32 @@ def replace_window(con: duckdb.DuckDBPyConnection, dataset: str, frame: pd.DataF
     return len(frame)
 
 
-def replace_estimated_turnover(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, source: str) -> int:
+def replace_estimated_turnover(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, source: str,
+                               tolerance_pct: float) -> tuple[list[dt.date], list[tuple[dt.date, str]]]:
     """Set the source's estimated raw.prices turnover to HKEX's printed figures (trade_date, stock_code,
-    turnover_hkd) where it printed one; returns the rows changed. Call inside a transaction."""
+    turnover_hkd) where it printed one that lies within the row's volume x [low, high], tolerance_pct either
+    side; call inside a transaction. Returns the sessions changed, and the (session, stock) whose printed figure
+    lay outside, which keep their estimate."""
     con.register("published", published)
-    (changed,) = con.execute(
-        "update raw.prices as p set turnover_hkd = t.turnover_hkd, turnover_estimated = false "
-        "from published as t where p.trade_date = t.trade_date and p.stock_code = t.stock_code "
-        "and p.source = $source and p.turnover_estimated",
-        {"source": source},
-    ).fetchone()
-    con.unregister("published")
-    return changed
+    try:
+        rows = con.execute(
+            "select p.trade_date, p.stock_code, t.turnover_hkd between "
+            "  p.volume * p.low * (1 - $tolerance / 100) - 1 and p.volume * p.high * (1 + $tolerance / 100) + 1 "
+            "from raw.prices as p join published as t using (trade_date, stock_code) "
+            "where p.source = $source and p.turnover_estimated",
+            {"source": source, "tolerance": tolerance_pct},
+        ).fetchall()
+        con.execute(
+            "update raw.prices as p set turnover_hkd = t.turnover_hkd, turnover_estimated = false "
+            "from published as t where p.trade_date = t.trade_date and p.stock_code = t.stock_code "
+            "and p.source = $source and p.turnover_estimated and t.turnover_hkd between "
+            "  p.volume * p.low * (1 - $tolerance / 100) - 1 and p.volume * p.high * (1 + $tolerance / 100) + 1",
+            {"source": source, "tolerance": tolerance_pct},
+        )
+    finally:
+        con.unregister("published")
+    changed = sorted({day for day, _, inside in rows if inside})
+    return changed, sorted((day, code) for day, code, inside in rows if not inside)
 
 
 def record_validation(con: duckdb.DuckDBPyConnection, report, run_id: str) -> None:

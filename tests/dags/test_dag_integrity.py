@@ -49,12 +49,12 @@ def test_validation_failures_are_not_retried(daily_dag):
 
 def test_every_task_that_writes_the_warehouse_takes_the_one_writer_pool(daily_dag):
     writers = {"plan", "validate_prices", "validate_short_selling", "validate_southbound", "load", "refresh_turnover",
-               "build_marts", "publish"}
+               "publish"}
     assert {task.task_id for task in daily_dag.tasks if task.pool == "duckdb_writer"} == writers
 
 
-def test_building_the_marts_emits_one_asset_per_mart(daily_dag):
-    uris = {asset.uri for asset in daily_dag.get_task("build_marts").outlets}
+def test_the_last_task_that_writes_the_marts_emits_one_asset_per_mart(daily_dag):
+    uris = {asset.uri for asset in daily_dag.get_task("refresh_turnover").outlets}
     assert uris == {f"duckdb://hk_market/marts/{mart}" for mart in (
         "security_daily", "market_summary", "southbound_daily", "sector_daily", "theme_daily", "movers_daily")}
 

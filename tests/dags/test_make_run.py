@@ -39,7 +39,7 @@ def test_make_run_ends_with_what_ran_the_last_sessions_market_and_where_things_a
     assert int(prices) > 300 and int(short_selling) > 200 and int(southbound) == 4  # with the look-back 2024-10-10
     assert int(checked) > 50
     stages = printed[printed.index("Seconds per stage (task durations; extract and validate summed over datasets)") + 1]
-    assert set(stages.split()) == {"Day", "plan", "extract", "validate", "load", "refresh_turnover", "build_marts",
+    assert set(stages.split()) == {"Day", "plan", "extract", "validate", "load", "refresh_turnover",
                                    "publish", "summarise", "run"}
     assert "Hong Kong market, Monday 14 October 2024" in printed
     assert printed[-3:] == [
