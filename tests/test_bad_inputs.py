@@ -83,6 +83,22 @@ def prices_of(ticker: str, factor: float, days: tuple[pd.Timestamp, ...] = (TODA
     return fields_scaled((ticker,), days, **dict.fromkeys(PRICES, factor))
 
 
+def split_on_the_day(ticker: str, ratio: float, declared: bool = True) -> Callable:
+    """A payload edit: the ticker on the ex-date of a split as yf.download(actions=True) sends it: its prices of the
+    day and of the look-back over the ratio (the new shares trade at the day's prices over it, and Yahoo re-scales
+    every earlier close), its volumes times it, and the ratio in Stock Splits on the day if declared."""
+    scaled = fields_scaled((ticker,), (LOOK_BACK, TODAY), **dict.fromkeys(("Adj Close", *PRICES), 1 / ratio),
+                           Volume=ratio)
+
+    def split(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = scaled(frame)
+        if declared:
+            frame.loc[TODAY, ("Stock Splits", ticker)] = ratio
+        return frame
+
+    return split
+
+
 def prices_swapped(first: str, second: str) -> Callable:
     """A payload edit: two tickers' open, high, low and close of the day swapped (their volumes kept)."""
 
@@ -378,6 +394,11 @@ BAD_INPUTS = {
         r"expect_column_values_to_be_between\(prev_close_off_previous_close_pct\) 1 unexpected of 174 "
         r"\[e\.g\. 99999",
     ),
+    "prices: a 2-for-1 split Yahoo does not declare": BadInput(
+        "prices", split_on_the_day("0700.HK", 2.0, declared=False),
+        r"expect_column_values_to_be_between\(prev_close_off_previous_close_pct\) 1 unexpected of 174 "
+        r"\[e\.g\. -49\.99",
+    ),
     "prices: every price x1000 on both rows": BadInput(
         "prices", fields_scaled(None, (LOOK_BACK, TODAY), **dict.fromkeys(PRICES, 1000)),
         r"expect_column_values_to_be_between\(prev_close_off_previous_close_pct\) 174 unexpected of 174",
@@ -515,6 +536,10 @@ BAD_INPUTS = {
         r"HKEX Stock Connect file of 2024-11-14 has no SZSE Southbound market",
     ),
     # Unusual but real: the day loads, the row flagged and listed in quarantine.
+    "prices: a 2-for-1 split Yahoo declares, the look-back's close re-scaled": BadInput(
+        "prices", split_on_the_day("0700.HK", 2.0),
+        quarantined="expect_column_values_to_be_null(declared_split_ratio)",
+    ),
     "prices: a small stock up 80 % on news, its turnover to match": BadInput(
         "prices", prices_of("2878.HK", 1.8), more=(("fetch_daily_quotations", quoted_turnover(
             2878, lambda turnover: round(turnover * 1.8))),),
@@ -656,3 +681,35 @@ def test_a_failed_validation_is_recorded_its_rows_quarantined_and_shown_in_the_d
                                           "expect_column_values_to_be_between(security_change_pct)")]
     index = (quality.data_docs_dir() / "index.html").read_text()
     assert "spike_run" in index
+
+
+def test_a_split_yahoo_does_not_declare_fails_the_day_naming_the_stock_and_declared_it_loads_flagged(
+    warehouse, monkeypatch
+):
+    with pytest.MonkeyPatch.context() as undeclared:
+        send_instead(BAD_INPUTS["prices: a 2-for-1 split Yahoo does not declare"], undeclared)
+        with pytest.raises(DataQualityError, match=r"prev_close_off_previous_close_pct\) 1 unexpected of 174"):
+            run_day("prices", run_id="undeclared_split")
+    send_instead(BAD_INPUTS["prices: a 2-for-1 split Yahoo declares, the look-back's close re-scaled"], monkeypatch)
+    run_day("prices", run_id="declared_split")
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        quarantined = con.execute(
+            "select run_id, trade_date, stock_code, expectation from audit.quarantine_prices "
+            "where run_id in ('undeclared_split', 'declared_split') order by run_id desc"
+        ).fetchall()
+        loaded = con.execute(
+            "select r.prev_close, r.split_ratio, r.close, s.prev_close, s.change_pct from raw.prices as r "
+            "join marts.security_daily as s using (trade_date, stock_code) "
+            "where trade_date = $day and stock_code = '00700'", {"day": DAY}).fetchone()
+        look_back = con.execute("select close from raw.prices where trade_date = $day and stock_code = '00700'",
+                                {"day": LOADED[0]}).fetchone()
+    assert quarantined == [
+        ("undeclared_split", DAY, "00700", "expect_column_values_to_be_between(prev_close_off_previous_close_pct)"),
+        ("declared_split", DAY, "00700", "expect_column_values_to_be_null(declared_split_ratio)"),
+    ]
+    prev_close, split_ratio, close, mart_prev_close, change_pct = loaded
+    assert split_ratio == 2.0
+    assert prev_close * split_ratio == pytest.approx(look_back[0])  # Yahoo's re-scaled look-back: the old shares'
+    assert mart_prev_close == prev_close
+    assert change_pct == pytest.approx(100 * (close / prev_close - 1))  # the day's move in the new shares' scale

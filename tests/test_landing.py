@@ -147,3 +147,17 @@ def test_a_temporary_file_a_killed_writer_left_is_removed_by_a_later_write_but_n
     pipeline.extract("prices", [DAY])
 
     assert sorted(path.name for path in folder.iterdir()) == sorted([running.name, landing.path("prices", DAY).name])
+
+
+def test_a_prices_file_landed_before_split_ratio_reads_as_no_split_declared(scratch_warehouse):
+    for day in SESSIONS:
+        pipeline.extract("prices", [day])
+    older = pq.read_table(landing.path("prices", SESSIONS[0]))
+    pq.write_table(older.drop_columns(["split_ratio"]), landing.path("prices", SESSIONS[0]))
+
+    frame = landing.read("prices", SESSIONS)
+
+    assert frame["split_ratio"].dtype == "float64"
+    assert frame["split_ratio"].notna().all() and (frame["split_ratio"] == 1.0).all()
+    assert landing.read("prices", SESSIONS[:1])["split_ratio"].eq(1.0).all()  # the older file read alone
+    pipeline.validate("prices", SESSIONS, "test", data_docs=False)

@@ -31,6 +31,7 @@ def price_frame(securities: int = 20, day: dt.date = DAY) -> pd.DataFrame:
             "volume": 1_000,
             "turnover_hkd": 10_500.0,
             "turnover_estimated": True,
+            "split_ratio": 1.0,
         }
     ).astype(prices.LANDING_SCHEMA)
 
@@ -519,6 +520,70 @@ def test_prev_close_is_checked_against_the_previous_sessions_row_of_the_same_fra
 
     assert failed_labels(report) == ["expect_column_values_to_be_between(prev_close_off_previous_close_pct)"]
     assert list(report.failing_rows.index) == [23 + 5]
+
+
+SPLIT_FLAGGED = "expect_column_values_to_be_null(declared_split_ratio)"
+
+
+def split_two_for_one(frame: pd.DataFrame, row: int, declared: bool = True) -> pd.DataFrame:
+    """The frame with one stock on the ex-date of a 2-for-1 split as Yahoo sends it: its prices halved, its volume
+    doubled, its prev_close (the look-back's close) re-scaled to the new shares, and the split declared or not."""
+    frame = frame.copy()
+    frame.loc[row, ["open", "high", "low", "close", "prev_close"]] /= 2
+    frame.loc[row, "volume"] *= 2
+    frame.loc[row, "split_ratio"] = 2.0 if declared else 1.0
+    return frame
+
+
+def test_a_split_yahoo_declares_passes_against_the_loaded_close_and_is_flagged():
+    report = validate("prices", split_two_for_one(price_frame(), 4), [DAY], history=loaded_closes())
+
+    assert report.success
+    assert [warning.label for warning in report.warnings] == [SPLIT_FLAGGED]
+    assert report.warnings[0].observed == "1 unexpected of 23 [e.g. 2.0]"
+    assert list(report.failing_rows.index) == [4]
+
+
+def test_the_same_split_undeclared_fails_naming_the_stock():
+    report = validate("prices", split_two_for_one(price_frame(), 4, declared=False), [DAY], history=loaded_closes())
+
+    assert failed_labels(report) == ["expect_column_values_to_be_between(prev_close_off_previous_close_pct)"]
+    assert report.critical_failures[0].observed.startswith("1 unexpected of 23 [e.g. -49.99")
+    assert report.failing_rows.loc[4, "stock_code"] == "00002"
+
+
+@pytest.mark.parametrize("ratio", [3.0, 0.5], ids=["another ratio than the re-scaling", "the inverse ratio"])
+def test_a_split_declared_with_a_ratio_that_does_not_match_the_re_scaling_still_fails(ratio):
+    frame = split_two_for_one(price_frame(), 4).assign(split_ratio=lambda f: f["split_ratio"].where(
+        f.index != 4, ratio))
+
+    report = validate("prices", frame, [DAY], history=loaded_closes())
+
+    assert failed_labels(report) == ["expect_column_values_to_be_between(prev_close_off_previous_close_pct)"]
+
+
+def test_a_split_declared_later_in_a_frame_scales_the_first_sessions_prev_close_against_the_loaded_close():
+    # Split on NEXT_DAY: Yahoo re-scales every close before it, DAY's and the look-back's alike, so within the
+    # frame the closes agree and only DAY's prev_close against the loaded close needs NEXT_DAY's ratio.
+    first = split_two_for_one(price_frame(day=DAY), 4).assign(split_ratio=1.0)
+    second = split_two_for_one(price_frame(day=NEXT_DAY).assign(prev_close=10.5), 4)
+    two_days = pd.concat([first, second], ignore_index=True)
+
+    report = validate("prices", two_days, [DAY, NEXT_DAY], history=loaded_closes())
+
+    assert report.success, failed_labels(report)
+    assert [warning.label for warning in report.warnings] == [SPLIT_FLAGGED]
+    assert list(report.failing_rows.index) == [23 + 4]
+    undeclared = validate("prices", two_days.assign(split_ratio=1.0), [DAY, NEXT_DAY], history=loaded_closes())
+    assert failed_labels(undeclared) == ["expect_column_values_to_be_between(prev_close_off_previous_close_pct)"]
+    assert list(undeclared.failing_rows.index) == [4]
+
+
+@pytest.mark.parametrize("ratio", [0.0, -2.0])
+def test_a_split_ratio_that_is_not_above_zero_fails(ratio):
+    report = validate("prices", edited(price_frame(), 4, split_ratio=ratio), [DAY])
+
+    assert "expect_column_values_to_be_between(split_ratio)" in failed_labels(report)
 
 
 @pytest.mark.parametrize(

@@ -31,10 +31,13 @@ STALE_PARTIAL_SECONDS = 3600  # a writer's temporary file this old was left by a
 # landed before then stands for, so a backfill over an older landing zone reads it as it would a new one (no
 # refetch). An older prices file does not tell HKEX's printed turnover from the estimate: every turnover is
 # taken as estimated, which errs towards fetching HKEX's figure again (the daily run's refresh_turnover does,
-# for recent sessions). An older short-selling row was not flagged as read from a Daily Quotations page:
-# False, as core.short_selling takes the rows loaded before the column.
+# for recent sessions). An older prices file was landed before Yahoo's declared splits were: 1.0, no split
+# declared (a split it missed fails the history check, as any undeclared mismatch does). An older short-selling
+# row was not flagged as read from a Daily Quotations page: False, as core.short_selling takes the rows loaded
+# before the column.
 ADDED_COLUMNS: dict[str, dict[str, tuple[pa.DataType, Callable[[pa.Table], pa.Array | pa.Scalar]]]] = {
-    "prices": {"turnover_estimated": (pa.bool_(), lambda table: pc.is_valid(table["turnover_hkd"]))},
+    "prices": {"turnover_estimated": (pa.bool_(), lambda table: pc.is_valid(table["turnover_hkd"])),
+               "split_ratio": (pa.float64(), lambda table: pa.scalar(1.0))},
     "short_selling": {"from_daily_quotations": (pa.bool_(), lambda table: pa.scalar(False))},
 }
 

@@ -41,6 +41,9 @@ SECURITY_MOVE_LIMIT_PCT = 50
 INDEX_MOVE_LIMIT_PCT = 15  # the Hang Seng indices' worst day since 1987 was -13.7 % (2008): beyond it is broken data
 # prev_close must be the close already known for the previous session (loaded, or in the same frame), to this
 # tolerance beyond PRICE_ROUNDING_HKD: a look-back row 30 % off, or a stock's prices x1e6 on both rows, fails.
+# Yahoo's closes are split-adjusted: on a split's ex-date the look-back's close is the loaded one over the split's
+# ratio, so against the loaded close prev_close is taken times the splits Yahoo declares (split_ratio) on the
+# stock's rows from that day on; such a row is flagged (a warning), an undeclared mismatch still fails.
 PREV_CLOSE_TOLERANCE_PCT = 1
 PRICE_ROUNDING_HKD = 0.001  # HKEX's smallest price step: two prints of one close may differ by it
 # A day's turnover over its volume (its average price) must lie within the day's [low, high], to this tolerance:
@@ -138,12 +141,16 @@ class DatasetRules:
 
 def _price_checks(landing: pd.DataFrame, related: Related) -> dict[str, pd.Series]:
     """Day moves (securities' and indices' apart, each with its own limit); each row's prev_close against the close
-    already known for its previous session (in the frame, else loaded); turnover against volume x the day's range."""
+    already known for its previous session (in the frame, else loaded, through the splits Yahoo declared since);
+    the declared splits; turnover against volume x the day's range."""
     prev_close = landing["prev_close"]
     change_pct = (landing["close"] / prev_close - 1) * 100
     is_index = landing["stock_code"].isin(INDEX_CODES)
     previous_day = _by_day(landing["trade_date"], _previous_session, np.datetime64("NaT", "s"))
-    previous_close = _previous_close(landing, previous_day, related.history)
+    previous_close, loaded = _previous_close(landing, previous_day, related.history)
+    # Against a loaded close, prev_close in the loaded close's scale: Yahoo divided it by the splits since.
+    prev_close_as_loaded = prev_close.where(~loaded, prev_close * _splits_since(landing))
+    split_ratio = landing["split_ratio"]
     # An index always has a previous close, but on the calendar's first session: one missing means the source
     # sent no look-back row, even on a first run into an empty warehouse, where no close is loaded to compare.
     known = previous_close.notna() | (is_index & previous_day.notna())
@@ -152,8 +159,9 @@ def _price_checks(landing: pd.DataFrame, related: Related) -> dict[str, pd.Serie
         "index_change_pct": change_pct.where(is_index),
         "stock_without_lookback_prev_close": landing["stock_code"].where(known & prev_close.isna()),
         "prev_close_off_previous_close_pct": _beyond_pct(
-            prev_close, previous_close - PRICE_ROUNDING_HKD, previous_close + PRICE_ROUNDING_HKD
+            prev_close_as_loaded, previous_close - PRICE_ROUNDING_HKD, previous_close + PRICE_ROUNDING_HKD
         ),
+        "declared_split_ratio": split_ratio.where(split_ratio.notna() & (split_ratio != 1)),
         "turnover_price_beyond_day_range_pct": _beyond_day_range_pct(
             landing["turnover_hkd"], landing["volume"], landing["low"], landing["high"]
         ),
@@ -177,13 +185,29 @@ def _previous_session(day: dt.date) -> np.datetime64:
     return np.datetime64("NaT", "s")
 
 
-def _previous_close(landing: pd.DataFrame, previous_day: pd.Series, history: pd.DataFrame | None) -> pd.Series:
-    """Each row's stock's close on previous_day: the frame's row of that session, else the history's (loaded)."""
-    closes = landing[["trade_date", "stock_code", "close"]]
-    if history is not None and len(history):
-        closes = pd.concat([closes, history[["trade_date", "stock_code", "close"]]], ignore_index=True)  # frame first
+def _previous_close(landing: pd.DataFrame, previous_day: pd.Series, history: pd.DataFrame | None
+                    ) -> tuple[pd.Series, pd.Series]:
+    """Each row's stock's close on previous_day: the frame's row of that session, else the history's (loaded); and
+    whether it is the history's."""
     keys = pd.DataFrame({"trade_date": previous_day, "stock_code": landing["stock_code"]})
-    return _lookup(closes, keys, ["close"])["close"]
+    in_frame = _lookup(landing[["trade_date", "stock_code", "close"]], keys, ["close"])["close"]
+    if history is None or not len(history):
+        return in_frame, pd.Series(False, index=landing.index)
+    loaded = _lookup(history[["trade_date", "stock_code", "close"]], keys, ["close"])["close"]
+    from_history = in_frame.isna() & loaded.notna()
+    return in_frame.where(~from_history, loaded), from_history
+
+
+def _splits_since(landing: pd.DataFrame) -> pd.Series:
+    """The product of the split ratios Yahoo declared on each row's stock's rows of the frame from the row's session
+    on (1 where none): Yahoo re-scales every close before a split's ex-date, so a row's look-back close is the loaded
+    close over it. Within a frame every close is scaled alike, so only a close loaded earlier needs it."""
+    ratio = landing["split_ratio"].fillna(1.0)
+    if (ratio == 1).all():
+        return ratio
+    rows = pd.DataFrame({"trade_date": landing["trade_date"], "stock_code": landing["stock_code"], "ratio": ratio})
+    latest_first = rows.sort_values("trade_date", ascending=False, kind="stable")
+    return latest_first.groupby("stock_code", sort=False, dropna=False)["ratio"].cumprod().reindex(landing.index)
 
 
 def _lookup(table: pd.DataFrame, keys: pd.DataFrame, columns: list[str]) -> dict[str, pd.Series]:
@@ -309,12 +333,26 @@ DATASETS: dict[str, DatasetRules] = {
                 "an index always does: a missing look-back row would leave every change_pct NULL",
                 column="stock_without_lookback_prev_close",
             ),
+            critical(
+                "ExpectColumnValuesToBeBetween", "split_ratio is above zero", column="split_ratio", min_value=0,
+                strict_min=True,
+            ),
             _within(
                 "prev_close_off_previous_close_pct",
                 PREV_CLOSE_TOLERANCE_PCT,
                 f"prev_close is the close of the previous session already loaded (or in the same frame), within "
                 f"{PREV_CLOSE_TOLERANCE_PCT} % beyond HK${PRICE_ROUNDING_HKD} of rounding: a look-back 30 % off, "
-                f"or a stock's prices scaled on both rows, fails",
+                f"or a stock's prices scaled on both rows, fails. Against a loaded close, prev_close is taken times "
+                f"the split_ratio Yahoo declares on the stock's row (its Close is split-adjusted: on an ex-date the "
+                f"look-back's close is the loaded one over the ratio), so a declared split passes, flagged by the "
+                f"next rule; the same mismatch undeclared fails",
+            ),
+            warning(
+                "ExpectColumnValuesToBeNull",
+                "no split, consolidation or bonus issue declared: a row with one Yahoo declares (its ratio, 2.0 for "
+                "a 2-for-1 split) is flagged and listed in audit.quarantine_prices, and the day loads; its "
+                "prev_close is in the new shares' scale, unlike the close loaded for the session before",
+                column="declared_split_ratio",
             ),
             _within(
                 "turnover_price_beyond_day_range_pct",

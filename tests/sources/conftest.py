@@ -8,15 +8,24 @@ import pytest
 
 @pytest.fixture
 def yfinance_frame():
-    """build(closes, days): a frame shaped as yf.download(auto_adjust=False, group_by="column") returns it.
+    """build(closes, days, splits=None): a frame shaped as yf.download(auto_adjust=False, group_by="column")
+    returns it, or with splits as yf.download(..., actions=True) does.
 
     closes maps a ticker to its close per day (None where it has none); a ticker that failed to
-    download is all None, so all its columns are NaN, as yfinance 1.x leaves them.
+    download is all None, so all its columns are NaN, as yfinance 1.x leaves them. splits maps a ticker
+    to its "Stock Splits" per day (yfinance's ratio on an ex-date, 0 otherwise); given, every other ticker
+    gets 0 on each day it has a close, and the frame also has yfinance's "Dividends" field (0).
     """
-    def build(closes: dict[str, list[float | None]], days: list[dt.date]) -> pd.DataFrame:
+    def build(closes: dict[str, list[float | None]], days: list[dt.date],
+              splits: dict[str, list[float]] | None = None) -> pd.DataFrame:
         close = pd.DataFrame(closes, index=pd.DatetimeIndex(days, name="Date"), dtype="float64")
         fields = {"Adj Close": close, "Close": close, "High": close * 1.01, "Low": close * 0.98,
                   "Open": close * 0.99, "Volume": close * 0 + 1_000_000.0}
-        return pd.concat(fields, axis=1, names=["Price", "Ticker"])
+        if splits is not None:
+            declared = close * 0
+            for ticker, ratios in splits.items():
+                declared[ticker] = ratios
+            fields = {**fields, "Dividends": close * 0, "Stock Splits": declared}
+        return pd.concat(dict(sorted(fields.items())), axis=1, names=["Price", "Ticker"])
 
     return build

@@ -79,7 +79,7 @@ def test_tickers_are_downloaded_in_batches_with_explicit_options(download):
     frame = yahoo.daily_bars([DAY], securities(450), INDICES)
     assert [len(tickers) for tickers, _ in download.calls] == [200, 200, 53]
     assert download.calls[0][1] == {"start": "2024-11-13", "end": "2024-11-15", "auto_adjust": False,
-                                    "group_by": "column", "threads": True, "progress": False}
+                                    "actions": True, "group_by": "column", "threads": True, "progress": False}
     assert frame["Close"].shape == (2, 453)
 
 

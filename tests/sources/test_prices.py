@@ -85,3 +85,50 @@ def test_a_ticker_printed_twice_is_a_clear_error(bars):
 def test_rows_without_dates_are_a_clear_error(bars):
     with pytest.raises(SourceDataError, match="prices: the frame's rows are not dated"):
         parse(bars.set_axis(["yesterday", "today"]), DAYS[1:], INDEX_CODES)
+
+
+def test_a_split_yahoo_declares_lands_as_its_ratio_and_no_split_as_1(yfinance_frame):
+    # yf.download(actions=True) on Tencent's ex-date of a 2-for-1 split: the look-back's close re-scaled (410 / 2)
+    closes = {"0700.HK": [205.0, 210.0], "0005.HK": [71.9, 70.0], "^HSI": [19_800.0, 19_435.81]}
+    frame = parse(yfinance_frame(closes, DAYS, splits={"0700.HK": [0.0, 2.0]}), DAYS[1:], INDEX_CODES)
+    assert frame.set_index("stock_code")["split_ratio"].to_dict() == {"00700": 2.0, "00005": 1.0, "HSI": 1.0}
+    assert frame.set_index("stock_code").loc["00700", "prev_close"] == 205.0  # as Yahoo sent it: adjusted
+
+
+@pytest.mark.parametrize("ratio", [0.1, 1.1], ids=["10-to-1 consolidation", "1-for-10 bonus issue"])
+def test_a_consolidation_or_a_bonus_issue_lands_as_yahoos_ratio(yfinance_frame, ratio):
+    bars = yfinance_frame({"0700.HK": [410.0, 420.0], "^HSI": [19_800.0, 19_435.81]}, DAYS,
+                          splits={"0700.HK": [0.0, ratio]})
+    assert parse(bars, DAYS, INDEX_CODES).set_index(["stock_code", "trade_date"])["split_ratio"].to_dict() == {
+        ("00700", pd.Timestamp(DAYS[0])): 1.0, ("00700", pd.Timestamp(DAYS[1])): ratio,
+        ("HSI", pd.Timestamp(DAYS[0])): 1.0, ("HSI", pd.Timestamp(DAYS[1])): 1.0}
+
+
+def test_a_payload_without_stock_splits_lands_no_split(bars):
+    """A frame recorded before actions were requested has no Stock Splits field."""
+    assert "Stock Splits" not in bars.columns.get_level_values(0)
+    frame = parse(bars, DAYS[1:], INDEX_CODES)
+    assert frame["split_ratio"].dtype == "float64"
+    assert (frame["split_ratio"] == 1.0).all()
+
+
+@pytest.mark.parametrize("ratio", [float("inf"), -2.0, float("nan")])
+def test_a_stock_splits_value_that_is_no_ratio_is_a_prices_error_naming_day_and_ticker(yfinance_frame, ratio):
+    bars = yfinance_frame({"0700.HK": [410.0, 420.0], "0005.HK": [71.9, 70.0]}, DAYS,
+                          splits={"0005.HK": [0.0, ratio]})
+    with pytest.raises(SourceDataError, match=r"prices: 0005.HK on 2024-11-14 has a Stock Splits ratio that is not "
+                                              r"a number at or above 0: (inf|-2|nan)$"):
+        parse(bars, DAYS[1:], INDEX_CODES)
+
+
+def test_a_stock_splits_value_on_a_row_without_a_close_is_no_row_and_no_error(yfinance_frame):
+    bars = yfinance_frame({"0700.HK": [410.0, None], "0005.HK": [71.9, 70.0]}, DAYS,
+                          splits={"0700.HK": [0.0, float("nan")]})
+    assert set(parse(bars, DAYS[1:], INDEX_CODES)["stock_code"]) == {"00005"}
+
+
+def test_stock_splits_that_are_not_numbers_are_a_prices_error(yfinance_frame):
+    bars = yfinance_frame({"0700.HK": [410.0, 420.0]}, DAYS, splits={"0700.HK": [0.0, 0.0]})
+    bars[("Stock Splits", "0700.HK")] = ["0", "2:1"]
+    with pytest.raises(SourceDataError, match="prices: the frame's Stock Splits values are not all numbers"):
+        parse(bars, DAYS[1:], INDEX_CODES)

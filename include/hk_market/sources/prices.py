@@ -1,9 +1,17 @@
 """Daily bars for securities and indices, from a yfinance-shaped frame.
 
-The raw payload is what `yfinance.download(tickers, start, end, auto_adjust=False, group_by="column")`
-returns: columns are a (Price, Ticker) MultiIndex, rows a DatetimeIndex named Date. It must hold
-one session before the first requested one, so each day's prev_close is known even on the first
+The raw payload is what `yfinance.download(tickers, start, end, auto_adjust=False, actions=True,
+group_by="column")` returns: columns are a (Price, Ticker) MultiIndex, rows a DatetimeIndex named Date. It
+must hold one session before the first requested one, so each day's prev_close is known even on the first
 load into an empty warehouse.
+
+Splits: Yahoo's Close is split-adjusted even with auto_adjust=False. On a split's, consolidation's or bonus
+issue's ex-date it re-scales every earlier close by the ratio, so that day's prev_close (the look-back's close)
+is the close loaded for that session divided by the ratio. actions=True adds the "Stock Splits" field, the
+ratio (new shares per old: 2.0 for a 2-for-1 split, 0.1 for a 10-to-1 consolidation, 1.1 for a 1-for-10 bonus
+issue) on the ex-date and 0 on other days; it lands as split_ratio, 1.0 where none was declared (0, or a
+payload without the field, such as one recorded before it was requested), so validation can tell a declared
+split from broken data.
 
 turnover_hkd: yfinance publishes no turnover. The live source passes HKEX's own per-stock turnover
 from the Daily Quotations report (sources.daily_quotations), so short selling ratios divide by the
@@ -33,8 +41,10 @@ LANDING_SCHEMA = {
     "volume": "int64",               # shares
     "turnover_hkd": "float64",
     "turnover_estimated": "bool",    # turnover_hkd is volume x typical price, not HKEX's printed figure
+    "split_ratio": "float64",        # Yahoo's declared split on this ex-date (2.0 for 2-for-1), 1.0 for none
 }
 PRICE_FIELDS = ("Open", "High", "Low", "Close", "Volume")
+SPLITS_FIELD = "Stock Splits"  # with actions=True: the split ratio on its ex-date, 0 on other days
 VOLUME_CEILING = 1e15  # shares a day: HKEX's busiest counters trade about 1e10
 HONG_KONG = "Asia/Hong_Kong"
 
@@ -72,6 +82,7 @@ def parse(raw: pd.DataFrame, sessions: list[dt.date], index_codes: dict[str, str
     prev_close = pd.DataFrame(close).ffill().shift(1).to_numpy()
     keep = ~np.isnan(close) & dates.isin(pd.DatetimeIndex(sessions))[:, None]  # day-major, like the frame
     volume = _volume(matrix["Volume"], keep, tickers, dates)
+    split_ratio = _split_ratio(matrix.get(SPLITS_FIELD), keep, tickers, dates)
     codes = pa.array([stock_code(ticker, index_codes) for ticker in tickers], pa.large_string())
     turnover = typical_turnover(volume, matrix["High"], matrix["Low"], close)
     turnover[:, np.isin(tickers, list(index_codes))] = np.nan
@@ -86,6 +97,7 @@ def parse(raw: pd.DataFrame, sessions: list[dt.date], index_codes: dict[str, str
         "volume": np.round(volume[keep]),
         "turnover_hkd": turnover[keep],
         "turnover_estimated": ~np.isnan(turnover[keep]),
+        "split_ratio": split_ratio[keep],
     }).astype(LANDING_SCHEMA)
     if published_turnover is not None and len(published_turnover):
         _check_pages_are_of_the_sessions(published_turnover, sessions)
@@ -108,7 +120,7 @@ def _read_frame(raw: pd.DataFrame) -> tuple[pd.Index, pd.DatetimeIndex, dict[str
         raise SourceDataError(f"prices: the frame has the column {twice} twice")
     tickers = raw["Close"].columns
     matrix = {}
-    for field in PRICE_FIELDS:
+    for field in (*PRICE_FIELDS, SPLITS_FIELD) if SPLITS_FIELD in fields else PRICE_FIELDS:
         try:
             matrix[field] = raw[field].reindex(columns=tickers).to_numpy(dtype="float64")
         except (TypeError, ValueError):
@@ -141,6 +153,20 @@ def _volume(volume: np.ndarray, kept: np.ndarray, tickers: pd.Index, dates: pd.D
             raise SourceDataError(f"prices: {tickers[ticker[0]]} on {dates[day[0]]:%Y-%m-%d} has {what}: volume "
                                   f"{volume[day[0], ticker[0]]:g}{more}")
     return np.nan_to_num(volume)
+
+
+def _split_ratio(splits: np.ndarray | None, kept: np.ndarray, tickers: pd.Index, dates: pd.DatetimeIndex
+                 ) -> np.ndarray:
+    """The split ratio matrix, 1.0 where Yahoo declared none (0) or the payload has no Stock Splits field;
+    SourceDataError for a kept row (one with a close) whose ratio is missing, infinite or negative."""
+    if splits is None:
+        return np.ones(kept.shape)
+    day, ticker = np.nonzero(~(np.isfinite(splits) & (splits >= 0)) & kept)
+    if len(day):
+        more = f", and {len(day) - 1} more row(s)" if len(day) > 1 else ""
+        raise SourceDataError(f"prices: {tickers[ticker[0]]} on {dates[day[0]]:%Y-%m-%d} has a Stock Splits ratio "
+                              f"that is not a number at or above 0: {splits[day[0], ticker[0]]:g}{more}")
+    return np.where(splits > 0, splits, 1.0)
 
 
 def _check_pages_are_of_the_sessions(published_turnover: pd.DataFrame, sessions: list[dt.date]) -> None:

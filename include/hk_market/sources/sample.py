@@ -13,16 +13,18 @@ from hk_market.sources.prices import typical_turnover, yahoo_ticker
 
 
 def fetch_prices(sessions: list[dt.date], full_market: bool = False) -> pd.DataFrame:
-    """What yf.download(auto_adjust=False) returns for the sessions plus one of look-back.
+    """What yf.download(auto_adjust=False, actions=True) returns for the sessions plus one of look-back.
 
-    Columns are (Price, Ticker) with Price in Adj Close, Close, High, Low, Open, Volume; the sample
-    pays no dividends, so Adj Close equals Close.
+    Columns are (Price, Ticker) with Price in Adj Close, Close, Dividends, High, Low, Open, Stock Splits,
+    Volume; the sample pays no dividends and has no splits, so Adj Close equals Close and Dividends and
+    Stock Splits are 0 (yfinance's "none") on every row.
     """
     bars = market.daily_bars(sessions, full_market)
     index_tickers = dict(zip(reference.indices()["index_code"], reference.indices()["yahoo_ticker"], strict=True))
     tickers = [index_tickers.get(code) or yahoo_ticker(code) for code in bars.codes]
-    fields = {"Adj Close": bars.close, "Close": bars.close, "High": bars.high, "Low": bars.low,
-              "Open": bars.open, "Volume": bars.volume}
+    none = np.zeros(bars.close.shape)
+    fields = {"Adj Close": bars.close, "Close": bars.close, "Dividends": none, "High": bars.high, "Low": bars.low,
+              "Open": bars.open, "Stock Splits": none, "Volume": bars.volume}
     return pd.DataFrame(
         np.concatenate([matrix.T.astype(float) for matrix in fields.values()], axis=1),
         index=pd.DatetimeIndex(bars.window, name="Date"),

@@ -11,6 +11,7 @@ create table if not exists raw.prices (
     volume bigint,
     turnover_hkd double,
     turnover_estimated boolean,
+    split_ratio double,
     source varchar not null,
     run_id varchar not null,
     loaded_at timestamp not null
@@ -35,7 +36,10 @@ create table if not exists raw.southbound (
     run_id varchar not null,
     loaded_at timestamp not null
 );
--- Warehouses created before HKEX's Total Turnover was landed, or before estimated turnover was flagged.
+-- Warehouses created before HKEX's Total Turnover was landed, before estimated turnover was flagged, or
+-- before Yahoo's declared splits were landed (raw.prices.split_ratio: the ratio on a split's ex-date, 1.0 for
+-- none; NULL on rows loaded before it, which were never checked against a split).
 alter table raw.southbound add column if not exists total_turnover_hkd double;
 alter table raw.prices add column if not exists turnover_estimated boolean;
 alter table raw.short_selling add column if not exists from_daily_quotations boolean;
+alter table raw.prices add column if not exists split_ratio double;

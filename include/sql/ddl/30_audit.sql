@@ -41,3 +41,4 @@ create table if not exists audit.quarantine_southbound as
 alter table audit.quarantine_southbound add column if not exists total_turnover_hkd double;
 alter table audit.quarantine_prices add column if not exists turnover_estimated boolean;
 alter table audit.quarantine_short_selling add column if not exists from_daily_quotations boolean;
+alter table audit.quarantine_prices add column if not exists split_ratio double;

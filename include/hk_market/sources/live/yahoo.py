@@ -49,7 +49,8 @@ class PriceCoverageError(SourceDataError):
 
 
 def daily_bars(sessions: list[dt.date], securities: list[str], indices: list[str]) -> pd.DataFrame:
-    """yf.download's frame for the tickers over the sessions and one session of look-back.
+    """yf.download's frame for the tickers over the sessions and one session of look-back, with its actions
+    (the "Stock Splits" field, which prices.parse lands as split_ratio).
 
     Raises NotPublished when Yahoo has no bar at all for a session yet, and PriceCoverageError naming
     the failed tickers when an index has no close on a session (after its fallbacks) or when the
@@ -105,8 +106,9 @@ def _download_chunk(tickers: list[str], start: dt.date, end: dt.date) -> tuple[p
 
 def _download_once(tickers: list[str], start: dt.date, end: dt.date) -> tuple[pd.DataFrame, dict[str, str]]:
     with _logged_failures() as reasons:
+        # actions: the "Stock Splits" field declares a split Yahoo re-scaled the earlier closes for (prices.parse)
         frame = yf.download(tickers, start=start.isoformat(), end=end.isoformat(), auto_adjust=False,
-                            group_by="column", threads=True, progress=False)
+                            actions=True, group_by="column", threads=True, progress=False)
     if any(marker in reason for reason in reasons.values() for marker in _RATE_LIMITED):
         raise YFRateLimitError()
     failed_to_connect = [reason for reason in reasons.values()
