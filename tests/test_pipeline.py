@@ -1,7 +1,6 @@
 """The library path (what the DAG's tasks call), on a few sessions of the sample market."""
 
 import datetime as dt
-from pathlib import Path
 
 import duckdb
 import pytest
