@@ -120,20 +120,20 @@ def test_the_source_is_read_once_per_run_so_a_change_mid_run_waits_for_the_next(
 def test_a_live_day_loaded_before_hkex_published_its_turnover_gets_it_from_the_next_days_run(
     run_daily, tmp_path, monkeypatch
 ):
-    from pathlib import Path
-
     from hk_market.sources import daily_quotations, live
 
-    page = (Path(__file__).parents[1] / "fixtures" / "hkex_daily_quotations" / "d241113e.htm").read_text()
+    earlier = dt.date(2024, 11, 13)
+    # HKEX's page for the 13th, with a figure for Tencent inside its volume x the day's range, not the estimate
+    page = sample.fetch_daily_quotations([earlier])[0].replace("3,448,121,012", "3,450,000,000")
     published = {}  # day -> HKEX's Daily Quotations page, once it is out
-    # Live upstreams answered offline: the sample market in Yahoo's and HKEX's shapes, the 13th's page recorded.
+    # Live upstreams answered offline: the sample market in Yahoo's and HKEX's shapes.
     monkeypatch.setattr(live, "fetch_prices", sample.fetch_prices)
     monkeypatch.setattr(live, "fetch_short_selling", sample.fetch_short_selling)
     monkeypatch.setattr(live, "fetch_southbound", sample.fetch_southbound)
     monkeypatch.setattr(live, "fetch_daily_quotations", lambda sessions: [published[day] for day in sessions
                                                                           if day in published])
     monkeypatch.setenv("HK_MARKET_SOURCE", "live")
-    warehouse, earlier = tmp_path / "hk_market.duckdb", dt.date(2024, 11, 13)
+    warehouse = tmp_path / "hk_market.duckdb"
 
     def loaded(sql: str) -> list[tuple]:
         return query(warehouse, sql, {"day": earlier})
