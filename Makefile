@@ -23,7 +23,7 @@ export HK_MARKET_SNAPSHOT ?= $(PROJECT)/warehouse/hk_market_analyst.duckdb
 export HK_MARKET_REPORTS ?= $(PROJECT)/reports
 export AIRFLOW_CONN_DUCKDB_DEFAULT ?= {"conn_type": "duckdb", "host": "$(HK_MARKET_WAREHOUSE)"}
 
-.PHONY: install install-dev run test test-airflow-services lint lock airflow-db airflow dictionary sql clean backfill bench
+.PHONY: install install-dev run test test-airflow-services lint lock airflow-db airflow dictionary sql clean backfill bench cluster cluster-stop test-cluster
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,7 +76,7 @@ run: $(AIRFLOW_HOME)/.ready
 
 ## test: lint and the whole test suite
 test: $(VENV)/.installed-dev $(VENV)/.installed-sql
-	$(BIN)/ruff check dags include plugins tests bench
+	$(BIN)/ruff check dags include plugins tests bench cluster
 	$(BIN)/python -m pytest
 
 # The SQL shell: harlequin on the same DuckDB as the project (2.x files are unreadable to DuckDB 1.x tools).
@@ -98,7 +98,7 @@ test-airflow-services: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m airflow_services
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check dags include plugins tests bench
+	$(BIN)/ruff check dags include plugins tests bench cluster
 
 ## lock: re-resolve constraints.txt from requirements*.txt (needs the package index)
 lock: $(UV)
@@ -115,3 +115,15 @@ backfill: $(AIRFLOW_HOME)/.ready
 ## bench: full sample market x 10 years through the library and through Airflow, with the DuckDB floor
 bench: $(VENV)/.installed
 	$(BIN)/python bench/backfill_bench.py
+
+## cluster: a Celery cluster here: Postgres (Airflow's metadata + the DuckLake catalog), Redis, scheduler, dag-processor,
+## triggerer, api-server, two workers; the warehouse on DuckLake (docs/production.md). `make cluster-stop` stops it
+cluster: $(VENV)/.installed
+	$(BIN)/python cluster/cluster.py start --airflow-port $(AIRFLOW_PORT)
+
+cluster-stop:
+	$(PYTHON) cluster/cluster.py stop
+
+## test-cluster: two daily runs and a month's backfill through the cluster's REST API, checked against a file warehouse
+test-cluster: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m cluster tests/cluster
