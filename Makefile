@@ -79,7 +79,8 @@ test: $(VENV)/.installed-dev $(VENV)/.installed-sql
 	$(BIN)/ruff check dags include plugins tests bench cluster
 	$(BIN)/python -m pytest
 
-# The SQL shell: harlequin on the same DuckDB as the project (2.x files are unreadable to DuckDB 1.x tools).
+# The SQL shells: harlequin, and DuckDB's own CLI (.venv/bin/duckdb, from the duckdb-cli wheel), on the
+# project's DuckDB 1.5.5.
 $(VENV)/.installed-sql: $(VENV)/.installed requirements-sql.txt
 	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --compile-bytecode -r requirements-sql.txt -c constraints.txt
 	touch $@
@@ -87,6 +88,7 @@ $(VENV)/.installed-sql: $(VENV)/.installed requirements-sql.txt
 ## sql: an interactive SQL session (harlequin, read-only) on the analyst snapshot; safe while runs write
 sql: $(VENV)/.installed-sql
 	@test -f "$(HK_MARKET_SNAPSHOT)" || (echo "no analyst snapshot at $(HK_MARKET_SNAPSHOT) yet: run \`make run\` first"; exit 1)
+	@echo "DuckDB's CLI on the same file: $(BIN)/duckdb -readonly $(HK_MARKET_SNAPSHOT)"
 	$(BIN)/harlequin --adapter duckdb --read-only "$(HK_MARKET_SNAPSHOT)"
 
 ## dictionary: regenerate docs/data-dictionary.md from the DDL's COMMENTs
