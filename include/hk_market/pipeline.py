@@ -74,8 +74,9 @@ def refresh_turnover(sessions: list[dt.date], source: str | None = None) -> int:
     except (SourceUnavailable, SourceDataError) as error:
         log.warning("turnover of %s stays estimated for now: %s", quality.describe_days(sessions), error)
         return 0
-    with warehouse.connected() as con, warehouse.transaction(con):
-        changed = warehouse.replace_estimated_turnover(con, published, settings.source_name(source))
+    with warehouse.connected() as con:
+        changed = warehouse.committed(
+            con, lambda: warehouse.replace_estimated_turnover(con, published, settings.source_name(source)))
     log.info("turnover of %s: %d estimates replaced with HKEX's", quality.describe_days(sessions), changed)
     return changed
 
@@ -115,8 +116,8 @@ def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataF
     report = quality.validate(dataset, frame, sessions, expected_sessions=expected,
                               universe_size=len(reference.securities()),
                               prices=prices if dataset == "short_selling" else None)
-    with warehouse.connected(con) as con, warehouse.transaction(con):
-        warehouse.record_validation(con, report, run_id)
+    with warehouse.connected(con) as con:
+        warehouse.committed(con, lambda: warehouse.record_validation(con, report, run_id))
     if data_docs or not report.success:
         quality.build_data_docs(report, run_id)
     quality.raise_for_failures(report)
@@ -152,10 +153,13 @@ def load(sessions: list[dt.date], run_id: str, source: str | None = None, datase
     set-based statement."""
     source = settings.source_name(source)
     frames = frames or landing.read_datasets(datasets, sessions, source)
-    with warehouse.connected(con) as con, warehouse.transaction(con):
+    def replace() -> dict[str, int]:
         reference.load(con, source)
         return {dataset: warehouse.replace_window(con, dataset, frames[dataset], sessions, source, run_id)
                 for dataset in datasets}
+
+    with warehouse.connected(con) as con:
+        return warehouse.committed(con, replace)
 
 
 def build(sessions: list[dt.date]) -> dt.date:
@@ -165,8 +169,10 @@ def build(sessions: list[dt.date]) -> dt.date:
 
 
 def publish(sessions: list[dt.date]) -> dict:
-    """Publish the analyst snapshot, then write each session's market wrap from it."""
+    """Publish the analyst snapshot (on a DuckLake, the lake itself: nothing to copy), then write each session's
+    market wrap from it."""
     published = snapshot.publish()
     reports = wrap.write_reports(sessions, published)
-    log.info("published %s and %d reports in %s", published, len(reports), settings.reports_dir())
-    return {"snapshot": str(published), "reports": [str(path) for path in reports]}
+    log.info("published %s and %d reports in %s", settings.display_name(published), len(reports),
+             settings.reports_dir())
+    return {"snapshot": settings.display_name(published), "reports": [str(path) for path in reports]}

@@ -5,7 +5,7 @@ import datetime as dt
 import duckdb
 
 from hk_market import settings
-from hk_market.warehouse import transaction
+from hk_market.warehouse import committed
 
 CORE_MODELS = ("security_prices", "index_prices", "short_selling", "southbound")
 # In dependency order: later marts read marts.security_daily.
@@ -35,16 +35,21 @@ def rebuild(con: duckdb.DuckDBPyConnection, layer: str, model: str, first: dt.da
 
 def build_window(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> dt.date:
     """Rebuild core and marts for first..last, and MARTS_AFTER_WINDOW as far past it as their later days
-    depend on it. Returns the marts' last day rebuilt."""
-    next_session, year_end = con.execute(
-        "select min(trade_date), max(trade_date) filter (where year(trade_date) = year($last::date)) "
-        "from raw.prices where trade_date > $last",
-        {"last": last},
-    ).fetchone()
-    reach = {"next_session": next_session or last, "year_end": year_end or last}
-    with transaction(con):
+    depend on it, in one transaction: a reader sees a day's marts whole or not at all. Returns the marts' last
+    day rebuilt. The reach is read inside the transaction, so a retry after a DuckLake conflict (another writer
+    committed a day meanwhile) rebuilds as far as that writer's day too."""
+
+    def rebuild_all() -> dt.date:
+        next_session, year_end = con.execute(
+            "select min(trade_date), max(trade_date) filter (where year(trade_date) = year($last::date)) "
+            "from raw.prices where trade_date > $last",
+            {"last": last},
+        ).fetchone()
+        reach = {"next_session": next_session or last, "year_end": year_end or last}
         for model in CORE_MODELS:
             rebuild(con, "core", model, first, last)
         for model in MART_MODELS:
             rebuild(con, "marts", model, first, reach.get(MARTS_AFTER_WINDOW.get(model), last))
-    return max(last, *reach.values())
+        return max(last, *reach.values())
+
+    return committed(con, rebuild_all)

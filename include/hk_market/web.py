@@ -39,9 +39,10 @@ def mart_rows(con, day: dt.date) -> list[dict]:
     return tables
 
 
-def page(day: dt.date | None, snapshot: Path) -> str:
-    """The page for a day (the latest when None), read from the snapshot."""
-    if not snapshot.exists():
+def page(day: dt.date | None, snapshot: Path | str) -> str:
+    """The page for a day (the latest when None), read from the snapshot (on a DuckLake, the lake read-only)."""
+    on_lake = settings.is_lake(snapshot)
+    if not on_lake and not Path(snapshot).exists():
         raise HTTPException(status_code=503, detail=f"no analyst snapshot at {snapshot} yet: run hk_market_daily")
     with warehouse.connect(snapshot, read_only=True) as con:
         days = report.trading_days(con)
@@ -50,9 +51,10 @@ def page(day: dt.date | None, snapshot: Path) -> str:
         if facts is None:
             raise HTTPException(status_code=404, detail=f"{day} is not a trading day in the analyst snapshot")
         tables = mart_rows(con, day)
-    published = dt.datetime.fromtimestamp(snapshot.stat().st_mtime).astimezone()
-    return wrap.render(facts, "page.html.j2", days=days, tables=tables, snapshot=snapshot,
-                       published=f"{published:%Y-%m-%d %H:%M %Z}")
+    published = dt.datetime.now() if on_lake else dt.datetime.fromtimestamp(Path(snapshot).stat().st_mtime)
+    return wrap.render(facts, "page.html.j2", days=days, tables=tables,
+                       snapshot=settings.display_name(snapshot) if on_lake else Path(snapshot).name,
+                       published=f"{published.astimezone():%Y-%m-%d %H:%M %Z}")
 
 
 app = FastAPI(title="HK Market", dependencies=[Depends(signed_in)])
@@ -61,4 +63,4 @@ app = FastAPI(title="HK Market", dependencies=[Depends(signed_in)])
 @app.get("/", response_class=HTMLResponse)
 def hk_market_page(day: dt.date | None = None) -> str:
     """A trading day's wrap and mart tables (`?day=YYYY-MM-DD`; the latest day by default)."""
-    return page(day, settings.snapshot_path())
+    return page(day, settings.analyst_database())
