@@ -11,7 +11,8 @@ What `start` runs, every process on 127.0.0.1 and under ROOT (default `.cluster/
 - Airflow from .venv with the CeleryExecutor: api-server, scheduler, dag-processor, triggerer, and two
   Celery workers, `worker1@<host>` and `worker2@<host>` (two task slots each);
 - the warehouse on DuckLake: HK_MARKET_WAREHOUSE=ducklake:postgres:dbname=hk_market_lake host=127.0.0.1 …,
-  its data files in ROOT/lake/; landing zone, reports and task logs under ROOT too.
+  its data files in ROOT/lake/, its tables created at start (analysts can attach it before the first run);
+  landing zone, reports and task logs under ROOT too.
 
 Passwords and keys are generated once into ROOT/secrets.json (mode 600); libpq reads the Postgres
 passwords from ROOT/pgpass (PGPASSFILE), so no connection string carries one. Every process is started
@@ -425,6 +426,9 @@ def start(root: Path, airflow_port: int) -> None:
         spawn(root, "redis", [redis_server, str(root / "redis.conf"), "--bind", "127.0.0.1", "--port",
                               str(redis_port), "--dir", str(root / "redis"), "--save", "", "--appendonly", "no",
                               "--daemonize", "no"], env)
+        # The lake with the warehouse's tables, so analysts can attach it before the first run.
+        run([sys.executable, "-c", "from hk_market import warehouse\nwith warehouse.connected(): pass"], root,
+            "lake-schema", env)
         start_airflow(root, env, airflow_port)
         wait_for("the api-server to report the database and the scheduler healthy", root,
                  list(AIRFLOW_PROCESSES), lambda: api_healthy(airflow_port), READY_SECONDS)
