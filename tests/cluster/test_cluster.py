@@ -30,6 +30,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -124,6 +125,7 @@ def cluster() -> Cluster:
         yield running
     finally:
         stop_cluster(root)
+        shutil.rmtree(root, ignore_errors=True)  # failures carry the logs' tails already
 
 
 def wait_until(what: str, probe, seconds: float, cluster: Cluster):
