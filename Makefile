@@ -23,7 +23,7 @@ export HK_MARKET_SNAPSHOT ?= $(PROJECT)/warehouse/hk_market_analyst.duckdb
 export HK_MARKET_REPORTS ?= $(PROJECT)/reports
 export AIRFLOW_CONN_DUCKDB_DEFAULT ?= {"conn_type": "duckdb", "host": "$(HK_MARKET_WAREHOUSE)"}
 
-.PHONY: install install-dev run test test-airflow-services lint lock airflow-db airflow dictionary sql clean backfill bench
+.PHONY: install install-dev run test test-airflow-services lint lock airflow-db airflow dictionary sql clean backfill bench cluster cluster-stop test-cluster
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,12 +75,15 @@ airflow: $(AIRFLOW_HOME)/.ready $(AIRFLOW_PASSWORDS)
 run: $(AIRFLOW_HOME)/.ready
 	$(BIN)/python -m hk_market.run_days --from $(FROM) --to $(TO)
 
-## test: lint and the whole test suite
+## test: lint and the whole test suite; the Celery cluster's test in a pytest process of its own (its in-process
+## Airflow must not share one with the DAG tests')
 test: $(VENV)/.installed-dev $(VENV)/.installed-sql
-	$(BIN)/ruff check dags include plugins tests bench
+	$(BIN)/ruff check dags include plugins tests bench cluster
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m cluster tests/cluster
 
-# The SQL shell: harlequin on the same DuckDB as the project (2.x files are unreadable to DuckDB 1.x tools).
+# The SQL shells: harlequin, and DuckDB's own CLI (.venv/bin/duckdb, from the duckdb-cli wheel), on the
+# project's DuckDB 1.5.5.
 $(VENV)/.installed-sql: $(VENV)/.installed requirements-sql.txt
 	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --compile-bytecode -r requirements-sql.txt -c constraints.txt
 	touch $@
@@ -88,6 +91,7 @@ $(VENV)/.installed-sql: $(VENV)/.installed requirements-sql.txt
 ## sql: an interactive SQL session (harlequin, read-only) on the analyst snapshot; safe while runs write
 sql: $(VENV)/.installed-sql
 	@test -f "$(HK_MARKET_SNAPSHOT)" || (echo "no analyst snapshot at $(HK_MARKET_SNAPSHOT) yet: run \`make run\` first"; exit 1)
+	@echo "DuckDB's CLI on the same file: $(BIN)/duckdb -readonly $(HK_MARKET_SNAPSHOT)"
 	$(BIN)/harlequin --adapter duckdb --read-only "$(HK_MARKET_SNAPSHOT)"
 
 ## dictionary: regenerate docs/data-dictionary.md from the DDL's COMMENTs
@@ -99,7 +103,7 @@ test-airflow-services: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m airflow_services
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check dags include plugins tests bench
+	$(BIN)/ruff check dags include plugins tests bench cluster
 
 ## lock: re-resolve constraints.txt from requirements*.txt (needs the package index)
 lock: $(UV)
@@ -116,3 +120,15 @@ backfill: $(AIRFLOW_HOME)/.ready
 ## bench: full sample market x 10 years through the library and through Airflow, with the DuckDB floor
 bench: $(VENV)/.installed
 	$(BIN)/python bench/backfill_bench.py
+
+## cluster: a Celery cluster here: Postgres (Airflow's metadata + the DuckLake catalog), Redis, scheduler, dag-processor,
+## triggerer, api-server, two workers; the warehouse on DuckLake (docs/production.md). `make cluster-stop` stops it
+cluster: $(VENV)/.installed
+	$(BIN)/python cluster/cluster.py start --airflow-port $(AIRFLOW_PORT)
+
+cluster-stop:
+	$(PYTHON) cluster/cluster.py stop
+
+## test-cluster: two daily runs and a month's backfill through the cluster's REST API, checked against a file warehouse
+test-cluster: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m cluster tests/cluster

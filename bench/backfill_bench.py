@@ -1,12 +1,16 @@
 """Benchmark: the full sample market (about 2,600 securities) over 10 years, extract → validate → load → marts.
 
     make bench            # or: .venv/bin/python bench/backfill_bench.py [--years 10] [--skip-airflow]
+                          #     [--warehouses file,ducklake]
 
-Prints per stage rows, seconds, rows/s and peak memory (RSS) for the library path (backfill.run()), a
-rebuild of every mart over the whole history, the Airflow path (the bulk backfill DAG under `airflow dags
-test`), and the floor: a bare DuckDB load of the same price rows from the landed Parquet, measured in the
-same run (the fastest of FLOOR_REPEATS). Targets (DESIGN.md): library < 15 s, Airflow < 90 s, peak memory
-< 2 GB, mart rebuild < 5 s.
+Prints per stage rows, wall and CPU seconds, rows/s and peak memory (RSS) for the library path (backfill.run())
+and a rebuild of every mart over the whole history, on each warehouse in turn: a DuckDB file, and a DuckLake
+whose catalog is a throwaway local Postgres (tests/services/postgres.py, stopped by pid at the end) with its
+data in the scratch folder; then the Airflow path (the bulk backfill DAG under `airflow dags test`, on the
+file), and the floor: a bare DuckDB load of the same price rows from the landed Parquet, measured in the
+same run (the fastest of FLOOR_REPEATS). Each library path is printed as a ratio to the floor, wall and CPU.
+Targets (DESIGN.md): library path at most 10x the floor's CPU, DuckLake at most 1.5x the file, peak memory
+< 2 GB. The Postgres server's own CPU is printed beside the DuckLake's.
 
 The library path extracts each chunk in a worker process while the one before is validated and
 loaded, so its stages add up to more than the whole. A stage's peak memory is the RSS of this process and
@@ -31,6 +35,7 @@ from pathlib import Path
 import psutil
 
 PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))  # tests.services.postgres: the DuckLake's catalog server
 LAST_DAY = dt.date(2024, 11, 14)
 RUN_ID = "bench"
 FLOOR_REPEATS = 3
@@ -76,9 +81,9 @@ def _rss_bytes(root: psutil.Process | None = None) -> int:
 def stage(results: list, memory: PeakMemory, name: str):
     record = {"stage": name}
     memory.reset()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     yield record
-    record["seconds"] = time.perf_counter() - started
+    record["seconds"], record["cpu_seconds"] = time.perf_counter() - started, time.process_time() - cpu
     record["peak_mb"] = memory.peak_bytes / 2**20
     results.append(record)
 
@@ -108,19 +113,21 @@ def library_path(first: dt.date, memory: PeakMemory) -> tuple[list[dict], dict]:
     from hk_market import backfill
 
     seconds = measured_stages(memory)
-    cpu_before = _cpu_seconds(resource.RUSAGE_SELF)
+    cpu_before, children_before = _cpu_seconds(resource.RUSAGE_SELF), _cpu_seconds(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     backfill.run(first, LAST_DAY, refetch=True, run_id=RUN_ID, seconds=seconds)
-    whole = {"seconds": time.perf_counter() - started, "cpu_seconds": _cpu_seconds(resource.RUSAGE_SELF) - cpu_before,
-             "worker_cpu_seconds": _cpu_seconds(resource.RUSAGE_CHILDREN)}  # the worker has ended: no other child yet
+    whole = {"seconds": time.perf_counter() - started,
+             "main_cpu_seconds": _cpu_seconds(resource.RUSAGE_SELF) - cpu_before,
+             "worker_cpu_seconds": _cpu_seconds(resource.RUSAGE_CHILDREN) - children_before}  # the worker has ended
+    whole["cpu_seconds"] = whole["main_cpu_seconds"] + whole["worker_cpu_seconds"]
     # No worker process for one chunk: its thread ran while this process waited for it.
     worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 or seconds.peak_mb["waiting for extract"]
     for name in WORKER_STAGES:
         seconds.peak_mb[name] = max(seconds.peak_mb[name], worker_mb)
-    rows = {"waiting for extract": None, "marts": _rows("marts.security_daily")}
+    rows = {"waiting for extract": None}
     loaded = _loaded_rows()
     stages = [{"stage": name, "rows": rows.get(name, loaded) if value else None, "seconds": value,
-               "peak_mb": seconds.peak_mb[name]}
+               "cpu_seconds": seconds.cpu[name], "peak_mb": seconds.peak_mb[name]}
               for name, value in seconds.items()]  # a stage that did not run (read landing: refetched) has no rows
     return stages, whole | {"rows": loaded, "peak_mb": max(stage["peak_mb"] for stage in stages)}
 
@@ -226,47 +233,113 @@ def measured_run(name: str, command: list[str], env: dict[str, str]) -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"\n{'stage':<52} {'rows':>11} {'seconds':>8} {'rows/s':>12} {'peak MB':>8}")
+    print(f"\n{'stage':<62} {'rows':>11} {'wall s':>8} {'CPU s':>8} {'rows/s':>12} {'peak MB':>8}")
     for row in rows:
         count = f"{row['rows']:,}" if row.get("rows") is not None else ""
         rate = f"{row['rows'] / row['seconds']:,.0f}" if row.get("rows") else ""
-        print(f"{row['stage']:<52} {count:>11} {row['seconds']:>8.2f} {rate:>12} {row['peak_mb']:>8.0f}")
+        cpu = f"{row['cpu_seconds']:.2f}" if row.get("cpu_seconds") is not None else ""
+        print(f"{row['stage']:<62} {count:>11} {row['seconds']:>8.2f} {cpu:>8} {rate:>12} {row['peak_mb']:>8.0f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--skip-airflow", action="store_true")
+    parser.add_argument("--warehouses", default=",".join(WAREHOUSES),
+                        help=f"comma-separated, of {', '.join(WAREHOUSES)} (default: both, in that order)")
     parser.add_argument("--keep-scratch", action="store_true", help="keep the warehouses and landing zones made")
     args = parser.parse_args()
+    warehouses = [name.strip() for name in args.warehouses.split(",") if name.strip()]
+    if not warehouses or set(warehouses) - set(WAREHOUSES):
+        parser.error(f"--warehouses takes {', '.join(WAREHOUSES)}, not {args.warehouses!r}")
     first = LAST_DAY.replace(year=LAST_DAY.year - args.years) + dt.timedelta(days=1)
     scratch = Path(tempfile.mkdtemp(prefix="hk-market-bench-"))
     os.environ.update(HK_MARKET_SAMPLE_UNIVERSE="full", HK_MARKET_SOURCE="sample",
-                      HK_MARKET_WAREHOUSE=str(scratch / "library" / "hk_market.duckdb"),
                       HK_MARKET_LANDING=str(scratch / "library" / "landing"))
     print(f"full sample market, {first} to {LAST_DAY}, scratch {scratch}"
           f"{'' if args.keep_scratch else ' (removed at the end of a run that succeeds; --keep-scratch keeps it)'}")
-    run(first, scratch, args.skip_airflow)  # a failed run leaves its scratch to look into
+    run(first, scratch, args.skip_airflow, warehouses)  # a failed run leaves its scratch to look into
     if not args.keep_scratch:
         shutil.rmtree(scratch, ignore_errors=True)  # gigabytes at 10 years
 
 
-def run(first: dt.date, scratch: Path, skip_airflow: bool) -> None:
-    memory = PeakMemory()
-    library, whole = library_path(first, memory)
-    rebuild = rebuild_marts(first, memory)
+WAREHOUSES = ("file", "ducklake")
+
+
+@contextmanager
+def warehouse_of(kind: str, scratch: Path):
+    """HK_MARKET_WAREHOUSE set to a new warehouse of the kind in scratch; for a DuckLake, a Postgres server of
+    its own for the catalog (stopped by pid at the end, even on failure), whose CPU seconds are yielded."""
+    if kind == "file":
+        os.environ["HK_MARKET_WAREHOUSE"] = str(scratch / "library" / "hk_market.duckdb")
+        yield lambda: None
+        return
+    from hk_market import settings
+    from tests.services import postgres
+
+    directory = Path(tempfile.mkdtemp(prefix="hk-market-bench-postgres-"))  # postgres must read it: not scratch
+    try:
+        server = postgres.start(directory)
+        os.environ["HK_MARKET_WAREHOUSE"] = settings.LAKE_PREFIX + server.create_database("hk_lake")
+        os.environ["HK_MARKET_LAKE_DATA"] = str(scratch / "library" / "lake")
+        yield lambda: _tree_cpu_seconds(server.pid)
+    finally:
+        postgres.stop(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process, its live children and the children it has reaped (Postgres's backends)."""
+    root = psutil.Process(pid)
+    times = root.cpu_times()
+    total = times.user + times.system + times.children_user + times.children_system
+    for child in root.children(recursive=True):
+        try:
+            child_times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += child_times.user + child_times.system
+    return total
+
+
+def run(first: dt.date, scratch: Path, skip_airflow: bool, warehouses: list[str]) -> None:
+    from hk_market import DATASETS, quality
+
+    memory, rows, wholes, catalog_cpu = PeakMemory(), [], {}, {}
+    quality.prepare_suites(DATASETS)  # Great Expectations' imports, once: each warehouse's path measured alike
+    for kind in warehouses:
+        with warehouse_of(kind, scratch) as server_cpu:
+            before = server_cpu()
+            library, whole = library_path(first, memory)
+            rebuild = rebuild_marts(first, memory)
+            if before is not None:
+                catalog_cpu[kind] = server_cpu() - before
+        wholes[kind] = whole
+        rows += [{**row, "stage": f"{kind}: {row['stage']}"} for row in
+                 [*library, {"stage": "library path, whole pipeline", **whole}, rebuild]]
+    os.environ["HK_MARKET_WAREHOUSE"] = str(scratch / "library" / "hk_market.duckdb")
     bare = floor(first, memory, scratch)
-    rows = [*library, {"stage": "library path, whole pipeline", **whole}, rebuild, bare]
+    rows.append(bare)
     if not skip_airflow:
         memory.stop()  # measured_run samples the Airflow runs' own processes
         env = airflow_env(scratch)
         rows += [airflow_path(first, env), daily_run(env)]
     print_table(rows)
-    print(f"\nlibrary path / floor: {whole['seconds'] / bare['seconds']:.1f}x "
-          f"(targets: library < 15 s, Airflow < 90 s, peak < 2048 MB, mart rebuild < 5 s, "
-          f"daily run < 45 s)")
-    print(f"library path CPU: {whole['cpu_seconds']:.1f} s in this process, "
-          f"{whole['worker_cpu_seconds']:.1f} s in the extract worker ({os.cpu_count()} cores)")
+    for kind, whole in wholes.items():
+        print(f"library path / floor, {kind}: {whole['seconds'] / bare['seconds']:.1f}x wall, "
+              f"{whole['cpu_seconds'] / bare['cpu_seconds']:.1f}x CPU "
+              f"(CPU {whole['main_cpu_seconds']:.1f} s in this process + {whole['worker_cpu_seconds']:.1f} s in the "
+              f"extract worker{_catalog(catalog_cpu.get(kind))}; {os.cpu_count()} cores)")
+    if len(wholes) == 2:
+        file, lake = wholes["file"], wholes["ducklake"]
+        print(f"library path, ducklake / file: {lake['seconds'] / file['seconds']:.2f}x wall, "
+              f"{lake['cpu_seconds'] / file['cpu_seconds']:.2f}x CPU (target: at most 1.5x)")
+    print(f"floor: {bare['seconds']:.2f} s wall, {bare['cpu_seconds']:.2f} s CPU "
+          "(targets: library path at most 10x the floor's CPU, peak < 2048 MB)")
+
+
+def _catalog(seconds: float | None) -> str:
+    return "" if seconds is None else f", + {seconds:.1f} s in the Postgres catalog server"
 
 
 if __name__ == "__main__":

@@ -148,7 +148,7 @@ def hk_market_daily():
         from hk_market.dag_defaults import use_airflow_warehouse
 
         use_airflow_warehouse()
-        text = report.day_summary(dt.date.fromisoformat(window["sessions"][-1]), settings.snapshot_path())
+        text = report.day_summary(dt.date.fromisoformat(window["sessions"][-1]), settings.analyst_database())
         logging.getLogger(__name__).info("%s", text)
         return text
 

@@ -1,4 +1,6 @@
-"""Every test runs against temporary warehouse and landing paths, never the project's own."""
+"""Every test runs against temporary warehouse and landing paths and a temporary Airflow home, never the
+project's own. The environment is set here, before any test module is collected: a module that imports Airflow
+at collection binds the process's Airflow to whatever AIRFLOW_HOME is set then."""
 
 import os
 import tempfile
@@ -12,6 +14,13 @@ os.environ["HK_MARKET_LANDING"] = str(SCRATCH / "default" / "landing")
 os.environ["HK_MARKET_REPORTS"] = str(SCRATCH / "default" / "reports")
 os.environ.pop("HK_MARKET_SNAPSHOT", None)  # the snapshot goes beside whichever warehouse a test uses
 os.environ["HK_MARKET_SOURCE"] = "sample"
+os.environ.update({
+    "AIRFLOW_HOME": str(SCRATCH / "airflow"),
+    "AIRFLOW__CORE__DAGS_FOLDER": str(Path(__file__).resolve().parents[1] / "dags"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+})
+os.environ.pop("AIRFLOW_CONN_DUCKDB_DEFAULT", None)
 
 
 @pytest.fixture

@@ -72,13 +72,51 @@ def test_every_host_path_it_mounts_is_in_the_repository_or_a_named_volume(compos
             assert source in compose["volumes"], f"{service} mounts undeclared volume {source}"
 
 
-def test_it_mounts_the_project_code_and_a_shared_warehouse(compose):
-    mounts = {mount.split(":")[1]: mount.split(":")[0] for mount in compose["x-airflow-common"]["volumes"]}
+def mounts_of(service: dict) -> dict[str, str]:
+    """Container path -> host path or volume of a service's mounts."""
+    return {mount.split(":")[1]: mount.split(":")[0] for mount in service.get("volumes", [])}
+
+
+def test_it_mounts_the_project_code(compose):
+    mounts = mounts_of(compose["x-airflow-common"])
     assert {mounts[f"/opt/airflow/{folder}"] for folder in ("dags", "include", "plugins")} == {
         "./dags", "./include", "./plugins"}
-    warehouse = json.loads(environment(compose)["AIRFLOW_CONN_DUCKDB_DEFAULT"])["host"]
-    assert mounts[os.path.dirname(warehouse)] in compose["volumes"]
-    assert environment(compose)["HK_MARKET_WAREHOUSE"] == warehouse
+
+
+def test_the_warehouse_is_a_ducklake_on_the_compose_postgres_with_its_data_on_a_volume_every_worker_mounts(compose):
+    env = environment(compose)
+    lake_data = env["HK_MARKET_LAKE_DATA"]
+    airflow_services = [name for name in compose["services"] if name.startswith("airflow-")]
+    volumes = {name: mounts_of(compose["services"][name]).get(lake_data.rstrip("/")) for name in airflow_services}
+    assert set(volumes.values()) == {"lake"} and "lake" in compose["volumes"], volumes
+    assert env["HK_MARKET_WAREHOUSE"] == ("ducklake:postgres:dbname=hk_market_lake host=postgres port=5432 "
+                                          "user=hk_market")
+    connection = json.loads(env["AIRFLOW_CONN_HK_MARKET_WAREHOUSE"])
+    assert (connection["conn_type"], connection["host"], connection["port"], connection["login"], connection["schema"],
+            connection["extra"]["data_path"]) == ("postgres", "postgres", 5432, "hk_market", "hk_market_lake",
+                                                  lake_data)
+    assert connection["password"] == "${HK_MARKET_LAKE_PASSWORD}" == env["PGPASSWORD"].split(":?")[0] + "}"
+    assert "AIRFLOW_CONN_DUCKDB_DEFAULT" not in env, "no DuckDB file beside the lake"
+
+
+def test_its_postgres_creates_the_metadata_and_the_lake_catalog_databases_on_first_start(compose):
+    postgres = mounts_of(compose["services"]["postgres"])
+    init_scripts = {target: source for target, source in postgres.items()
+                    if target.startswith("/docker-entrypoint-initdb.d/")}
+    assert list(init_scripts.values()) == ["./cluster/postgres-init.sh"]
+    script = (PROJECT_ROOT / "cluster" / "postgres-init.sh").read_text()
+    sql_in_container = re.search(r"-f (\S+)", script)[1]
+    assert postgres[sql_in_container] == "./cluster/databases.sql"
+    sql = (PROJECT_ROOT / "cluster" / "databases.sql").read_text()
+    metadata_db = environment(compose)["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].rsplit("/", 1)[1]
+    lake_db = re.search(r"dbname=(\S+)", environment(compose)["HK_MARKET_WAREHOUSE"])[1]
+    assert set(re.findall(r"create database (\w+)", sql)) == {metadata_db, lake_db}
+    for variable in re.findall(r"\$(\w+)", script.split("psql", 1)[1]):
+        assert variable == "POSTGRES_USER" or variable in compose["services"]["postgres"]["environment"], variable
+
+
+def test_it_runs_two_workers(compose):
+    assert compose["services"]["airflow-worker"]["deploy"]["replicas"] == 2
 
 
 def test_the_init_job_creates_the_one_slot_writer_pool(compose):
@@ -100,7 +138,8 @@ def test_env_example_names_every_variable_the_compose_file_interpolates():
 
 
 def test_env_example_carries_no_secret():
-    secrets = {"AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD"}
+    secrets = {"AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD",
+               "POSTGRES_PASSWORD", "HK_MARKET_LAKE_PASSWORD"}
     assert {name: value for name, value in env_example().items() if name in secrets} == dict.fromkeys(secrets, "")
 
 

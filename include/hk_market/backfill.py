@@ -66,26 +66,29 @@ def chunks(sessions: list[dt.date], size: int = CHUNK_SESSIONS) -> list[list[dt.
 
 
 class StageSeconds(dict[str, float]):
-    """Seconds spent per stage (STAGES, in order), summed over the chunks."""
+    """Seconds spent per stage (STAGES, in order), summed over the chunks; `cpu` holds the CPU seconds (user and
+    system, every thread) of the process that ran each stage, which drift less than wall seconds."""
 
     def __init__(self):
         super().__init__(dict.fromkeys(STAGES, 0.0))
+        self.cpu = dict.fromkeys(STAGES, 0.0)
 
-    def add(self, stage: str, seconds: float) -> None:
+    def add(self, stage: str, seconds: float, cpu_seconds: float = 0.0) -> None:
         self[stage] += seconds
+        self.cpu[stage] += cpu_seconds
 
     def add_all(self, other: "StageSeconds") -> None:
         for stage, seconds in other.items():
-            self.add(stage, seconds)
+            self.add(stage, seconds, other.cpu[stage])
 
     @contextmanager
     def timing(self, stage: str) -> Iterator[None]:
-        """Add the seconds the block takes to the stage."""
-        started = time.perf_counter()
+        """Add the seconds (wall and CPU) the block takes to the stage."""
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
-            self.add(stage, time.perf_counter() - started)
+            self.add(stage, time.perf_counter() - started, time.process_time() - cpu)
 
 
 def extract_chunk(chunk: list[dt.date], datasets: tuple[str, ...], refetch: bool = False,

@@ -12,6 +12,7 @@ from hk_market.alerts import log_task_failure
 from hk_market.settings import HK_TZ
 
 WRITER_POOL = "duckdb_writer"  # one slot: one DuckDB writer at a time
+WAREHOUSE_CONNECTION = "hk_market_warehouse"  # when it exists: the DuckLake's Postgres catalog (else duckdb_default)
 SOURCE_VARIABLE = "hk_market_source"  # an Airflow Variable that, when set, overrides HK_MARKET_SOURCE
 MART_TABLES = ("security_daily", "market_summary", "southbound_daily", "sector_daily", "theme_daily",
                "movers_daily")
@@ -86,14 +87,33 @@ def trade_day(logical_date: dt.datetime) -> dt.date:
 
 
 def use_airflow_warehouse() -> None:
-    """Point the library at the warehouse of the `duckdb_default` connection, when one is configured.
+    """Point the library at the warehouse of the project's connections, when one is configured.
 
-    A file path is used as it is. A MotherDuck database (the hook's `md:<db>?motherduck_token=<token>`)
-    becomes `md:<db>`, with the token in `motherduck_token`, where DuckDB's MotherDuck extension reads
-    it, so the token never shows in a logged warehouse name.
+    The `hk_market_warehouse` connection, when it exists, names a DuckLake: its Postgres catalog database (conn
+    type `postgres`; host, port, login, password, schema = the database) and in its extra `data_path` the lake's
+    data (HK_MARKET_LAKE_DATA). Airflow masks its password in task logs, and the library logs the warehouse
+    only by settings.display_name(), which hides it.
+
+    Else `duckdb_default`: a file path is used as it is. A MotherDuck database (the hook's
+    `md:<db>?motherduck_token=<token>`) becomes `md:<db>`, with the token in `motherduck_token`, where DuckDB's
+    MotherDuck extension reads it, so the token never shows in a logged warehouse name.
     """
     from airflow.providers.duckdb.hooks.duckdb import DuckDBHook
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
+    from hk_market import settings
+
+    try:
+        lake = BaseHook.get_connection(WAREHOUSE_CONNECTION)
+    except AirflowNotFoundException:
+        lake = None
+    if lake is not None:
+        os.environ["HK_MARKET_WAREHOUSE"] = settings.lake_target(
+            dbname=lake.schema, host=lake.host, port=lake.port, user=lake.login, password=lake.password)
+        if lake.extra_dejson.get("data_path"):
+            os.environ["HK_MARKET_LAKE_DATA"] = lake.extra_dejson["data_path"]
+        return
     database = DuckDBHook().get_database()
     if database == ":memory:":
         return

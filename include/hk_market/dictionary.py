@@ -15,6 +15,14 @@ Generated from the DuckDB COMMENTs and the data quality suites (hk_market.qualit
 fails when it drifts from the DDL or the suites).
 Codes are HKEX five-digit stock codes as text; percentages are in percent, point changes in
 percentage points, money in HKD.
+
+On a DuckLake (`HK_MARKET_WAREHOUSE=ducklake:postgres:…`) the tables, columns, types, NOT NULLs, COMMENTs and
+macros are the same: the one DDL (include/sql/ddl/) and the same models build both, and this dictionary
+renders identically from either (tests/lake/). What differs: a DuckLake has no indexes, primary keys, unique
+or check constraints (the warehouse uses none: uniqueness is checked by query); its rows are Parquet files
+under `HK_MARKET_LAKE_DATA`, its catalog is the Postgres database; every commit is a snapshot
+(`from lake.snapshots()`), so earlier states can be read (`at (version => n)`) until they are expired.
+Writers inline no rows in the catalog (`data_inlining_row_limit 0`, see hk_market/lake.py).
 """
 
 

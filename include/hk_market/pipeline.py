@@ -80,11 +80,16 @@ def refresh_turnover(sessions: list[dt.date], source: str | None = None) -> int:
     except (SourceUnavailable, SourceDataError, NoTradingDay) as error:
         log.warning("turnover of %s stays estimated for now: %s", quality.describe_days(sessions), error)
         return 0
-    with warehouse.connected() as con, warehouse.transaction(con):
+
+    def replace() -> tuple[list[dt.date], list[tuple[dt.date, str]]]:
         changed, rejected = warehouse.replace_estimated_turnover(
             con, published, settings.source_name(source), quality.TURNOVER_PRICE_TOLERANCE_PCT)
         for first, last in _runs(changed):
             transform.build_window(con, first, last)
+        return changed, rejected
+
+    with warehouse.connected() as con:
+        changed, rejected = warehouse.committed(con, replace)
     if rejected:
         shown = ", ".join(f"{code} on {day}" for day, code in rejected[:5])
         log.warning("daily_quotations: %d printed turnovers lie outside volume x the day's range and were not "
@@ -130,8 +135,8 @@ def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataF
     report = quality.validate(dataset, frame, sessions, expected_sessions=expected,
                               universe_size=len(reference.securities()),
                               prices=prices if dataset == "short_selling" else None, history=history)
-    with warehouse.connected(con) as con, warehouse.transaction(con):
-        warehouse.record_validation(con, report, run_id)
+    with warehouse.connected(con) as con:
+        warehouse.committed(con, lambda: warehouse.record_validation(con, report, run_id))
     if data_docs or not report.success:
         quality.build_data_docs(report, run_id)
     quality.raise_for_failures(report)
@@ -181,7 +186,7 @@ def load(sessions: list[dt.date], run_id: str, source: str | None = None, datase
     left in raw without marts (a warehouse from before loads built, or one changed by hand) are built too."""
     source = settings.source_name(source)
     frames = frames or landing.read_datasets(datasets, sessions, source)
-    with warehouse.connected(con) as con, warehouse.transaction(con):
+    def replace() -> dict[str, int]:
         reference.load(con, source)
         rows = {dataset: warehouse.replace_window(con, dataset, frames[dataset], sessions, source, run_id)
                 for dataset in datasets}
@@ -191,6 +196,9 @@ def load(sessions: list[dt.date], run_id: str, source: str | None = None, datase
         for first, last in [(min(sessions), max(sessions)), *_runs(unbuilt)]:
             transform.build_window(con, first, last)
         return rows
+
+    with warehouse.connected(con) as con:
+        return warehouse.committed(con, replace)
 
 
 def _runs(sessions: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
@@ -209,13 +217,15 @@ def build(sessions: list[dt.date]) -> dt.date | None:
     returns the marts' last day rebuilt, None for no sessions."""
     if not sessions:
         return None
-    with warehouse.connect() as con, warehouse.transaction(con):
-        return transform.build_window(con, min(sessions), max(sessions))
+    with warehouse.connect() as con:
+        return warehouse.committed(con, lambda: transform.build_window(con, min(sessions), max(sessions)))
 
 
 def publish(sessions: list[dt.date]) -> dict:
-    """Publish the analyst snapshot, then write each session's market wrap from it."""
+    """Publish the analyst snapshot (on a DuckLake, the lake itself: nothing to copy), then write each session's
+    market wrap from it."""
     published = snapshot.publish()
     reports = wrap.write_reports(sessions, published)
-    log.info("published %s and %d reports in %s", published, len(reports), settings.reports_dir())
-    return {"snapshot": str(published), "reports": [str(path) for path in reports]}
+    log.info("published %s and %d reports in %s", settings.display_name(published), len(reports),
+             settings.reports_dir())
+    return {"snapshot": settings.display_name(published), "reports": [str(path) for path in reports]}

@@ -1,6 +1,7 @@
 """Where things live and which source runs, from the environment (Airflow Variables map onto these)."""
 
 import os
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -9,11 +10,50 @@ SQL_DIR = PROJECT_ROOT / "include" / "sql"
 SEEDS_DIR = PROJECT_ROOT / "include" / "seeds"
 SOURCES = ("sample", "live")
 HK_TZ = ZoneInfo("Asia/Hong_Kong")
+LAKE_PREFIX = "ducklake:postgres:"  # then a libpq conninfo: 'dbname=hk_lake host=… port=… user=…'
+# A password in a conninfo ('password=…', quoted or not) or in a URI ('postgresql://user:…@host').
+_SECRETS = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)|(://[^:/@\s]*:)([^@\s]*)(@)", re.IGNORECASE)
+
+
+def warehouse_target() -> str:
+    """HK_MARKET_WAREHOUSE as set: a DuckDB file (default warehouse/hk_market.duckdb), a MotherDuck database
+    (`md:<db>`), or a DuckLake with its catalog in Postgres (`ducklake:postgres:<libpq conninfo>`)."""
+    return os.environ.get("HK_MARKET_WAREHOUSE") or str(PROJECT_ROOT / "warehouse" / "hk_market.duckdb")
+
+
+def is_lake(target: str | os.PathLike | None = None) -> bool:
+    """Whether the target (else the configured warehouse) is a DuckLake rather than a DuckDB file."""
+    return str(warehouse_target() if target is None else target).startswith(LAKE_PREFIX)
+
+
+def lake_data() -> str:
+    """Where the DuckLake keeps its Parquet files: HK_MARKET_LAKE_DATA, a directory every writer mounts or an
+    object-store URL (s3://bucket/prefix/), else warehouse/lake/ (one machine only)."""
+    return os.environ.get("HK_MARKET_LAKE_DATA") or str(PROJECT_ROOT / "warehouse" / "lake")
+
+
+def lake_target(**fields: str | int | None) -> str:
+    """A DuckLake setting from libpq keywords (dbname, host, port, user, password, ...), each value quoted as
+    libpq reads it; empty ones left out."""
+    def quoted(value) -> str:
+        text = str(value)
+        if text and not re.search(r"[\s'\\]", text):
+            return text
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    return LAKE_PREFIX + " ".join(f"{key}={quoted(value)}" for key, value in fields.items() if value not in (None, ""))
+
+
+def display_name(target: str | os.PathLike | None = None) -> str:
+    """The warehouse's name for logs and messages, with any password replaced by ***."""
+    text = str(warehouse_target() if target is None else target)
+    return _SECRETS.sub(lambda m: f"{m[1]}***" if m[1] else f"{m[3]}***{m[5]}", text)
 
 
 def warehouse_path() -> Path:
-    """The DuckDB warehouse file: HK_MARKET_WAREHOUSE, else warehouse/hk_market.duckdb."""
-    return Path(os.environ.get("HK_MARKET_WAREHOUSE", PROJECT_ROOT / "warehouse" / "hk_market.duckdb"))
+    """The DuckDB warehouse file: HK_MARKET_WAREHOUSE, else warehouse/hk_market.duckdb (see warehouse_target()
+    for the settings that name no file)."""
+    return Path(warehouse_target())
 
 
 def landing_dir() -> Path:
@@ -22,12 +62,18 @@ def landing_dir() -> Path:
 
 
 def snapshot_path() -> Path:
-    """The analyst snapshot: HK_MARKET_SNAPSHOT, else hk_market_analyst.duckdb beside the warehouse file
-    (in warehouse/ when the warehouse is a MotherDuck database, `md:<db>`)."""
+    """The analyst snapshot file: HK_MARKET_SNAPSHOT, else hk_market_analyst.duckdb beside the warehouse file
+    (in warehouse/ when the warehouse is a MotherDuck database, `md:<db>`, or a DuckLake)."""
     if "HK_MARKET_SNAPSHOT" in os.environ:
         return Path(os.environ["HK_MARKET_SNAPSHOT"])
-    in_motherduck = str(warehouse_path()).startswith("md:")
-    return (PROJECT_ROOT / "warehouse" if in_motherduck else warehouse_path().parent) / "hk_market_analyst.duckdb"
+    elsewhere = warehouse_target().startswith("md:") or is_lake()
+    return (PROJECT_ROOT / "warehouse" if elsewhere else warehouse_path().parent) / "hk_market_analyst.duckdb"
+
+
+def analyst_database() -> str:
+    """What analysts, the wraps and the UI page read: the snapshot file, or on a DuckLake the lake itself
+    (attached read-only: no copy is made)."""
+    return warehouse_target() if is_lake() else str(snapshot_path())
 
 
 def reports_dir() -> Path:

@@ -1,6 +1,8 @@
 """The analyst snapshot: a copy of the warehouse's marts, core and audit that analysts query.
 
-DuckDB lets no other process open a file while a run writes it, so analysts read this copy instead.
+DuckDB lets no other process open a file while a run writes it, so analysts read this copy instead. A DuckLake
+needs none: analysts attach the lake read-only from their own DuckDB and see committed days only, so publish
+copies nothing there and returns the lake.
 Each publish writes a new file beside the snapshot and renames it over the old one (`os.replace`):
 a reader that holds the old file keeps reading it (the old inode) until it reconnects, and never
 sees a half-written day. A publish killed before its rename leaves its hidden partial file behind: the
@@ -13,14 +15,18 @@ import socket
 from pathlib import Path
 
 from hk_market import settings, warehouse
-from hk_market.warehouse import quote_identifier
+from hk_market.sql_text import literal, quote_identifier
 
 log = logging.getLogger(__name__)
 SNAPSHOT_SCHEMAS = ("marts", "core", "audit")
 
 
-def publish(warehouse_path: Path | None = None, snapshot_path: Path | None = None) -> Path:
-    """Copy the warehouse's analyst schemas into a new file and atomically replace the snapshot with it."""
+def publish(warehouse_path: Path | str | None = None, snapshot_path: Path | None = None) -> Path | str:
+    """Copy the warehouse's analyst schemas into a new file and atomically replace the snapshot with it; returns
+    the snapshot. On a DuckLake, copies nothing and returns the lake (what analysts attach)."""
+    if settings.is_lake(warehouse_path):
+        log.info("the analyst snapshot is the DuckLake itself: %s", settings.display_name(warehouse_path))
+        return str(warehouse_path or settings.warehouse_target())
     target = Path(snapshot_path or settings.snapshot_path())
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(target)
@@ -29,7 +35,7 @@ def publish(warehouse_path: Path | None = None, snapshot_path: Path | None = Non
     try:
         with warehouse.connect(warehouse_path, read_only=True) as con:
             source = con.execute("select current_database()").fetchone()[0]
-            con.execute("attach $path as snapshot (read_only false)", {"path": str(partial)})
+            con.execute(f"attach {literal(str(partial))} as snapshot (read_only false)")  # ATTACH binds nothing
             # Tables, comments and macros first, then the rows of the analyst schemas only: raw stays behind.
             con.execute(f"copy from database {quote_identifier(source)} to snapshot (schema)")
             tables = con.execute(

@@ -5,7 +5,7 @@ import datetime as dt
 import duckdb
 
 from hk_market import settings
-from hk_market.warehouse import quote_identifier
+from hk_market.sql_text import quote_identifier
 
 CORE_MODELS = ("security_prices", "index_prices", "short_selling", "southbound")
 # In dependency order: later marts read marts.security_daily.
@@ -44,8 +44,9 @@ def rebuild(con: duckdb.DuckDBPyConnection, layer: str, model: str, first: dt.da
 
 def build_window(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> dt.date:
     """Rebuild core and marts for first..last, and MARTS_AFTER_WINDOW as far past it as their later days
-    depend on it; call inside a transaction (the load's, so a day is in raw only with its marts). Returns the
-    marts' last day rebuilt."""
+    depend on it; call inside a transaction (the load's, so a day is in raw only with its marts; on a DuckLake,
+    a retry after a conflict reads the reach again, so it covers a day another writer committed meanwhile).
+    Returns the marts' last day rebuilt."""
     next_session, year_end = con.execute(
         "select min(trade_date), max(trade_date) filter (where year(trade_date) = year($last::date)) "
         "from raw.prices where trade_date > $last",

@@ -146,6 +146,6 @@ def load(source: str | None = None) -> int:
     """Reload the warehouse's reference tables from the source's universe in one transaction; returns its size."""
     from hk_market import warehouse
 
-    with warehouse.connected() as con, warehouse.transaction(con):
-        reference.load(con, source)
+    with warehouse.connected() as con:
+        warehouse.committed(con, lambda: reference.load(con, source))
     return len(securities(source))

@@ -1,4 +1,5 @@
-"""The DuckDB warehouse: connections that wait for the writer lock, DDL, and window loads."""
+"""The warehouse: connections (a DuckDB file that waits for the writer lock, a DuckLake, MotherDuck), DDL, and
+window loads. Writes go through committed(): one transaction, retried on a DuckLake conflict."""
 
 import datetime as dt
 import hashlib
@@ -12,7 +13,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from hk_market import DATASETS, settings
+from hk_market import DATASETS, lake, settings
+
+# committed(con, work): work() in one transaction, retried on a DuckLake conflict (WriteConflict names the table).
+from hk_market.lake import WarehouseUnavailable, WriteConflict, committed  # noqa: F401 (callers use them)
+from hk_market.sql_text import quote_identifier
 
 log = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 600
@@ -25,25 +30,32 @@ class WarehouseBusyError(RuntimeError):
     """Another process held the warehouse for longer than we were willing to wait."""
 
 
-def quote_identifier(*parts: str) -> str:
-    """A (dotted) SQL identifier from names, each double-quoted with its own quotes doubled (DuckDB's standard
-    quoting): the one way a name goes into SQL text."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
-
-
 @contextmanager
-def connect(path: Path | None = None, read_only: bool = False,
+def connect(path: Path | str | None = None, read_only: bool = False,
             wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse, waiting (with a log line) while another process holds its lock."""
-    path = Path(path or settings.warehouse_path())
+    """Open the warehouse (path, else HK_MARKET_WAREHOUSE): a DuckDB file, waiting (with a log line) while
+    another process holds its lock; a DuckLake (`ducklake:postgres:…`), which needs no lock; or MotherDuck."""
+    target = str(path or settings.warehouse_target())
+    config = {"memory_limit": settings.duckdb_memory_limit()}
+    if settings.is_lake(target):
+        con = lake.open_lake(target, read_only, config)
+    elif target.startswith("md:"):
+        con = lake.open_motherduck(target, read_only, config)
+    else:
+        con = _open_file(Path(target), read_only, config, wait_seconds)
+    con.execute("set enable_progress_bar = false")  # a bar of \r-redrawn lines would fill task logs
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _open_file(path: Path, read_only: bool, config: dict, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline, pause = time.monotonic() + wait_seconds, 0.2
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only,
-                                 config={"memory_limit": settings.duckdb_memory_limit()})
-            con.execute("set enable_progress_bar = false")  # a bar of \r-redrawn lines would fill task logs
-            break
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
                 raise
@@ -54,10 +66,6 @@ def connect(path: Path | None = None, read_only: bool = False,
             log.warning("warehouse %s is locked by another process; retrying in %.1f s", path, pause)
             time.sleep(pause)
             pause = min(pause * 2, 5.0)
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -65,15 +73,26 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     audit.schema_version; a warehouse that already has this DDL is left alone (running it all takes a
     noticeable fraction of a second on a large warehouse, and every step opens the warehouse)."""
     scripts, digest = _ddl()
-    try:
-        if con.execute("select ddl_sha256 from audit.schema_version").fetchall() == [(digest,)]:
+    if _schema_version(con) == digest:
+        return
+
+    def apply() -> None:  # in one transaction: writers starting at once on a DuckLake retry, then see it done
+        if _schema_version(con) == digest:
             return
+        for script in scripts:
+            con.execute(script)
+        con.execute("delete from audit.schema_version")
+        con.execute("insert into audit.schema_version values ($digest, now()::timestamp)", {"digest": digest})
+
+    committed(con, apply)
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    try:
+        rows = con.execute("select ddl_sha256 from audit.schema_version").fetchall()
     except duckdb.CatalogException:  # a new warehouse, or one from before the version was recorded
-        pass
-    for script in scripts:
-        con.execute(script)
-    con.execute("delete from audit.schema_version")
-    con.execute("insert into audit.schema_version values ($digest, now()::timestamp)", {"digest": digest})
+        return None
+    return rows[0][0] if len(rows) == 1 else None
 
 
 @contextmanager
@@ -93,18 +112,6 @@ def _ddl() -> tuple[tuple[str, ...], str]:
     """The DDL scripts of include/sql/ddl/ in order, and the SHA-256 of them all."""
     scripts = tuple(script.read_text() for script in sorted((settings.SQL_DIR / "ddl").glob("*.sql")))
     return scripts, hashlib.sha256("\n".join(scripts).encode()).hexdigest()
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Everything inside commits together or not at all."""
-    con.begin()
-    try:
-        yield
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from hk_market import calendar, report, settings, warehouse, wrap
 from hk_market.dag_defaults import MART_TABLES
+from hk_market.sql_text import quote_identifier
 
 
 async def signed_in(request: Request) -> None:
@@ -86,14 +87,15 @@ def _mart_rows(con, table: str, day: dt.date) -> tuple[list[str], list[tuple]]:
     """A known mart's rows for the day (the name from MART_TABLES only, the day bound)."""
     if table not in MART_TABLES:
         raise PageError(404, f"There is no mart table {table!r}: the page offers {', '.join(MART_TABLES)}.")
-    cursor = con.execute(f"select * from {warehouse.quote_identifier('marts', table)} where trade_date = $day "
+    cursor = con.execute(f"select * from {quote_identifier('marts', table)} where trade_date = $day "
                          "order by all", {"day": day})
     return [column[0] for column in cursor.description], cursor.fetchall()
 
 
-def _snapshot() -> Path:
-    snapshot = settings.snapshot_path()
-    if not snapshot.exists():
+def _snapshot() -> str:
+    """What the page reads: the snapshot file, or on a DuckLake the lake itself (read-only)."""
+    snapshot = settings.analyst_database()
+    if not settings.is_lake(snapshot) and not Path(snapshot).exists():
         raise PageError(503, f"No analyst snapshot at {snapshot} yet: run hk_market_daily.")
     return snapshot
 
@@ -128,9 +130,11 @@ def page(day_text: str | None) -> str:
         day = _check_day(day_text, days)
         facts = report.day_facts(con, day)
         tables = [mart_table(table, *_mart_rows(con, table, day)) for table in MART_TABLES]
-    published = dt.datetime.fromtimestamp(snapshot.stat().st_mtime).astimezone()
-    return wrap.render(facts, "page.html.j2", days=days, tables=tables, snapshot=snapshot,
-                       published=f"{published:%Y-%m-%d %H:%M %Z}")
+    on_lake = settings.is_lake(snapshot)
+    published = dt.datetime.now() if on_lake else dt.datetime.fromtimestamp(Path(snapshot).stat().st_mtime)
+    return wrap.render(facts, "page.html.j2", days=days, tables=tables,
+                       snapshot=settings.display_name(snapshot) if on_lake else Path(snapshot).name,
+                       published=f"{published.astimezone():%Y-%m-%d %H:%M %Z}")
 
 
 def mart_csv(table: str, day_text: str | None) -> tuple[str, str]:

@@ -133,13 +133,13 @@ def render(facts: report.DayFacts, template: str, **extra) -> str:
     return templates().get_template(template).render(**_context(facts), **extra)
 
 
-def write_reports(days: list[dt.date], snapshot_path: Path | None = None,
+def write_reports(days: list[dt.date], snapshot_path: Path | str | None = None,
                   reports_dir: Path | None = None) -> list[Path]:
     """Write <date>.md and <date>.html for each day the marts hold; returns the files written."""
     target = Path(reports_dir or settings.reports_dir())
     target.mkdir(parents=True, exist_ok=True)
     written = []
-    with warehouse.connect(snapshot_path or settings.snapshot_path(), read_only=True) as con:
+    with warehouse.connect(snapshot_path or settings.analyst_database(), read_only=True) as con:
         facts_by_day = [report.day_facts(con, day) for day in days]
     for facts in filter(None, facts_by_day):
         for suffix in ("md", "html"):

@@ -1,14 +1,11 @@
-"""Airflow for the DAG tests: a temporary AIRFLOW_HOME with a migrated metadata database and the pool.
-
-The environment is set before anything imports Airflow, so tests never touch a real deployment.
-"""
+"""Airflow for the DAG tests: the temporary AIRFLOW_HOME (tests/conftest.py) with a migrated metadata database
+and the pool, so tests never touch a real deployment."""
 
 import datetime as dt
 import json
 import os
 import subprocess
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,14 +13,7 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
 WRAP_DAY = dt.date(2024, 11, 14)
-AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="hk-market-airflow-"))
-os.environ.update({
-    "AIRFLOW_HOME": str(AIRFLOW_HOME),
-    "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT / "dags"),
-    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-})
-os.environ.pop("AIRFLOW_CONN_DUCKDB_DEFAULT", None)
+AIRFLOW_HOME = Path(os.environ["AIRFLOW_HOME"])  # temporary, set by tests/conftest.py before collection
 
 
 def airflow(*args: str) -> None:

@@ -1,11 +1,16 @@
-"""The duckdb_default connection can name MotherDuck instead of a file (configuration only: no network here)."""
+"""The duckdb_default connection can name MotherDuck instead of a file (configuration only: no network here):
+the pinned client's motherduck extension loads from its wheel, and offline the connection fails at once
+naming the host it could not reach."""
 
 import json
 import os
+import time
 
+import duckdb
+import pytest
 from airflow.providers.duckdb.hooks.duckdb import DuckDBHook
 
-from hk_market import settings
+from hk_market import extensions, settings, warehouse
 from hk_market.dag_defaults import use_airflow_warehouse
 
 MOTHERDUCK = {"conn_type": "duckdb", "schema": "hk_market", "password": "md-test-token"}
@@ -34,3 +39,24 @@ def test_a_file_connection_still_names_the_warehouse_file(monkeypatch, tmp_path)
     use_airflow_warehouse()
     assert settings.warehouse_path() == tmp_path / "hk_market.duckdb"
     assert "motherduck_token" not in os.environ
+
+
+def test_offline_opening_motherduck_fails_at_once_naming_the_host_it_could_not_reach(monkeypatch):
+    point_duckdb_default_at(monkeypatch, MOTHERDUCK)
+    use_airflow_warehouse()
+    started = time.monotonic()
+    with pytest.raises(warehouse.WarehouseUnavailable, match=r"cannot reach MotherDuck at api\.motherduck\.com"):
+        with warehouse.connect():
+            pass
+    assert time.monotonic() - started < 10
+    assert "md-test-token" not in os.environ.get("HK_MARKET_WAREHOUSE", "")
+
+
+def test_the_pinned_motherduck_extension_loads_from_its_wheel_and_offline_names_the_host(monkeypatch):
+    """DuckDB runs the wheel's extension (its init is what calls MotherDuck); offline that names the host."""
+    monkeypatch.setenv("motherduck_token", "md-test-token")
+    con = duckdb.connect(config=extensions.NO_DOWNLOAD)
+    with pytest.raises(duckdb.Error) as failure:
+        extensions.load(con, "motherduck")
+    assert str(extensions.path("motherduck")) in str(failure.value)
+    assert "api.motherduck.com" in str(failure.value)
