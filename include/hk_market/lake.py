@@ -34,6 +34,7 @@ MOTHERDUCK_HOST = "api.motherduck.com"
 REACH_SECONDS = 5.0
 CONFLICT_ATTEMPTS = 8  # a DuckLake commit that conflicts is retried this many times in all...
 CONFLICT_PAUSE = (0.2, 5.0)  # ...after pauses doubling from the first to at most the second, with jitter
+INITIALIZE_ATTEMPTS = 5  # attaching a catalog another process is creating at that moment
 WRITER_LOCK = "hk_market warehouse writer"  # the advisory lock's name (hashed to its key by Postgres)
 WRITER_LOCK_WAIT_SECONDS = 600
 T = TypeVar("T")
@@ -50,7 +51,24 @@ class WriteConflict(RuntimeError):
 
 def open_lake(target: str, read_only: bool, config: dict) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the DuckLake `target` attached as LAKE and in use. Its data path is
-    HK_MARKET_LAKE_DATA when set; a reader that does not set it uses the one the catalog recorded."""
+    HK_MARKET_LAKE_DATA when set; a reader that does not set it uses the one the catalog recorded.
+    Two processes attaching a new catalog at once both try to create its tables; the one that loses
+    attaches again and finds them made."""
+    for attempt in range(1, INITIALIZE_ATTEMPTS + 1):
+        try:
+            return _attach_lake(target, read_only, config)
+        except duckdb.Error as error:
+            if attempt < INITIALIZE_ATTEMPTS and _lost_initialization_race(error):
+                log.info("another process was creating the DuckLake catalog %s; attaching again",
+                         settings.display_name(target))
+                time.sleep(CONFLICT_PAUSE[0] * attempt)
+                continue
+            raise WarehouseUnavailable(f"could not attach the DuckLake {settings.display_name(target)}: "
+                                       f"{settings.display_name(str(error))}") from None
+    raise AssertionError("unreachable")
+
+
+def _attach_lake(target: str, read_only: bool, config: dict) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config=extensions.NO_DOWNLOAD | config)
     try:
         extensions.load(con, "ducklake", "postgres_scanner")
@@ -63,14 +81,15 @@ def open_lake(target: str, read_only: bool, config: dict) -> duckdb.DuckDBPyConn
             options.append(f"data_path {literal(settings.lake_data())}")
         con.execute(f"attach {literal(target)} as {LAKE} ({', '.join(options)})")
         con.execute(f"use {LAKE}")
-    except duckdb.Error as error:
-        con.close()
-        raise WarehouseUnavailable(f"could not attach the DuckLake {settings.display_name(target)}: "
-                                   f"{settings.display_name(str(error))}") from None
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _lost_initialization_race(error: duckdb.Error) -> bool:
+    text = str(error)
+    return "Failed to initialize DuckLake" in text and ("already exists" in text or "duplicate key" in text)
 
 
 def open_motherduck(target: str, read_only: bool, config: dict) -> duckdb.DuckDBPyConnection:

@@ -200,3 +200,14 @@ def test_the_duckdb_cli_attaches_the_lake_read_only_as_the_readme_shows(lake_war
     refused = subprocess.run([*cli, "delete from marts.movers_daily"], capture_output=True, text=True, env=env,
                              timeout=120, check=False)
     assert "read-only" in refused.stderr + refused.stdout
+
+
+def test_processes_opening_a_new_lake_at_the_same_moment_all_attach_it(lake_warehouse):
+    opener = ("import sys, time; from hk_market import warehouse\n"
+              "time.sleep(float(sys.argv[1]) - time.time())\n"
+              "with warehouse.connect() as con: print(con.execute('select 1').fetchone()[0])")
+    start = time.time() + 3  # each process is past its imports by then, so all attach together
+    openers = [subprocess.Popen([sys.executable, "-c", opener, str(start)], cwd=PROJECT, env=os.environ.copy(),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(4)]
+    outputs = [_finish(process) for process in openers]
+    assert [process.returncode for process in openers] == [0] * 4, outputs
