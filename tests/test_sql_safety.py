@@ -38,7 +38,7 @@ REVIEWED_SQL_TEXT = {
     "the snapshot's path a literal() (ATTACH binds nothing)",
     ("include/hk_market/extensions.py", "path"): "not SQL: a message (a package name from the constant PACKAGES)",
     ("include/hk_market/extensions.py", "load"): "the wheel's file path as a literal() (LOAD takes no parameters)",
-    ("include/hk_market/lake.py", "open_lake"): "the setting and HK_MARKET_LAKE_DATA as literal()s; LAKE a constant",
+    ("include/hk_market/lake.py", "_attach_lake"): "the setting and HK_MARKET_LAKE_DATA as literal()s; LAKE a constant",
     ("include/hk_market/lake.py", "open_motherduck"): "the setting as a literal(), its database as a quoted name",
     ("include/hk_market/lake.py", "conflicting_table"): "LAKE, a constant; the id is a bound parameter",
     ("include/hk_market/lake.py", "analyst_sql"): "wheel paths and the setting as literal()s; LAKE a constant",

@@ -32,4 +32,5 @@ def lake_warehouse(postgres_server, tmp_path, monkeypatch) -> str:
     monkeypatch.setenv("HK_MARKET_LAKE_DATA", str(tmp_path / "lake"))
     monkeypatch.setenv("HK_MARKET_LANDING", str(tmp_path / "landing"))
     monkeypatch.setenv("HK_MARKET_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.setenv("HK_MARKET_SNAPSHOT", str(tmp_path / "hk_market_analyst.duckdb"))  # never the project's
     return target
