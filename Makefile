@@ -69,16 +69,17 @@ airflow: $(AIRFLOW_HOME)/.ready $(AIRFLOW_PASSWORDS)
 	@echo "DAGs: $(AIRFLOW__CORE__DAGS_FOLDER)   source: $(HK_MARKET_SOURCE)   warehouse: $(HK_MARKET_WAREHOUSE)   pool: duckdb_writer (1 slot)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
 		AIRFLOW__API__BASE_URL=http://localhost:$(AIRFLOW_PORT) \
-		AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://localhost:$(AIRFLOW_PORT)/execution/ $(BIN)/python -m hk_market.airflow_standalone
+		AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://localhost:$(AIRFLOW_PORT)/execution/ $(BIN)/python -m hk_market.airflow_glue.airflow_standalone
 
 ## run: the daily DAG through Airflow on the sample source for FROM..TO, then the day's summary
 run: $(AIRFLOW_HOME)/.ready
-	$(BIN)/python -m hk_market.run_days --from $(FROM) --to $(TO)
+	$(BIN)/python -m hk_market.airflow_glue.run_days --from $(FROM) --to $(TO)
 
-## test: lint and the whole test suite; the Celery cluster's test in a pytest process of its own (its in-process
-## Airflow must not share one with the DAG tests')
+## test: lint, the import contracts (.importlinter) and the whole test suite; the Celery cluster's test in a pytest
+## process of its own (its in-process Airflow must not share one with the DAG tests')
 test: $(VENV)/.installed-dev $(VENV)/.installed-sql
 	$(BIN)/ruff check dags include plugins tests bench cluster
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest -m cluster tests/cluster
 

@@ -210,7 +210,7 @@ def daily_run(env: dict[str, str]) -> dict:
     """One full-market day through the daily DAG (what `make run` does: dag.test(), as `airflow dags test`), on
     the history the Airflow path loaded: the last day again, extracted, validated, loaded, its marts rebuilt and
     the snapshot of every day published."""
-    command = [sys.executable, "-m", "hk_market.run_days", "--from", str(LAST_DAY), "--to", str(LAST_DAY)]
+    command = [sys.executable, "-m", "hk_market.airflow_glue.run_days", "--from", str(LAST_DAY), "--to", str(LAST_DAY)]
     return measured_run(f"Airflow: hk_market_daily for {LAST_DAY}, full market", command, env)
 
 
@@ -303,10 +303,10 @@ def _tree_cpu_seconds(pid: int) -> float:
 
 
 def run(first: dt.date, scratch: Path, skip_airflow: bool, warehouses: list[str]) -> None:
-    from hk_market import DATASETS, quality
+    from hk_market import quality, registry
 
     memory, rows, wholes, catalog_cpu = PeakMemory(), [], {}, {}
-    quality.prepare_suites(DATASETS)  # Great Expectations' imports, once: each warehouse's path measured alike
+    quality.prepare_suites(registry.NAMES)  # Great Expectations' imports, once: each warehouse's path measured alike
     for kind in warehouses:
         with warehouse_of(kind, scratch) as server_cpu:
             before = server_cpu()

@@ -44,7 +44,7 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
 DATABASES_SQL = PROJECT / "cluster" / "databases.sql"  # also docker-compose.yaml's
-WRITER_POOL = "duckdb_writer"  # hk_market.dag_defaults.WRITER_POOL (not imported: stop needs no venv)
+WRITER_POOL = "duckdb_writer"  # hk_market.airflow_glue.dag_defaults.WRITER_POOL (not imported: stop needs no venv)
 WORKERS = ("worker1", "worker2")
 AIRFLOW_PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer", *WORKERS)
 # Stopped in this order: nothing new is scheduled, running tasks finish, then the services they need.
@@ -314,8 +314,8 @@ def cluster_environment(root: Path, airflow_port: int, postgres_port: int, redis
         "HK_MARKET_SOURCE": os.environ.get("HK_MARKET_SOURCE", "sample"),
         "HK_MARKET_WAREHOUSE": warehouse,
         "HK_MARKET_LAKE_DATA": f"{root / 'lake'}/",
-        # What the tasks take the warehouse from (hk_market.dag_defaults.use_airflow_warehouse): the DuckLake's
-        # catalog database, whose password Airflow masks in task logs, and its data path.
+        # What the tasks take the warehouse from (hk_market.airflow_glue.dag_defaults.use_airflow_warehouse): the
+        # DuckLake's catalog database, whose password Airflow masks in task logs, and its data path.
         "AIRFLOW_CONN_HK_MARKET_WAREHOUSE": json.dumps({
             "conn_type": "postgres", "host": "127.0.0.1", "port": postgres_port, "login": LAKE_ROLE,
             "password": secrets["postgres_hk_market"], "schema": LAKE_DB, "extra": {"data_path": f"{root / 'lake'}/"}}),

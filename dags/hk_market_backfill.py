@@ -23,9 +23,15 @@ import datetime as dt
 
 from airflow.sdk import Param, dag, task, task_group
 
-from hk_market.dag_defaults import DEFAULT_ARGS, EXTRACT_RETRIES, WRITER_POOL, mart_assets, session_days
-
-DATASETS = ["prices", "short_selling", "southbound"]
+from hk_market.airflow_glue.dag_defaults import (
+    DEFAULT_ARGS,
+    EXTRACT_RETRIES,
+    WRITER_POOL,
+    mart_assets,
+    session_days,
+    warehouse_task,
+)
+from hk_market.registry import NAMES
 
 
 @dag(
@@ -38,7 +44,7 @@ DATASETS = ["prices", "short_selling", "southbound"]
     params={
         "start": Param(type="string", format="date", description="first day, YYYY-MM-DD"),
         "end": Param(type="string", format="date", description="last day, YYYY-MM-DD"),
-        "datasets": Param(DATASETS, type="array", items={"type": "string", "enum": DATASETS}),
+        "datasets": Param(list(NAMES), type="array", items={"type": "string", "enum": list(NAMES)}),
         "refetch": Param(False, type="boolean", description="fetch again even where files are landed"),
         "chunk_sessions": Param(250, type="integer", minimum=1, maximum=2500),
     },
@@ -51,7 +57,7 @@ def hk_market_backfill():
         """Check the params, then split the range's sessions into numbered chunks, each with the run's source
         (read once here, so that every chunk uses the same one)."""
         from hk_market import backfill
-        from hk_market.dag_defaults import airflow_source
+        from hk_market.airflow_glue.dag_defaults import airflow_source
 
         sessions = backfill.check_range(params["start"], params["end"])
         backfill.check_datasets(params["datasets"])
@@ -73,14 +79,12 @@ def hk_market_backfill():
                                              part["number"], part["of"], rows)
             return rows
 
-        @task(pool=WRITER_POOL, retries=0)
+        @warehouse_task(pool=WRITER_POOL, retries=0)
         def load_chunk(part: dict, params=None, run_id=None) -> dict:
             import logging
 
             from hk_market import backfill
-            from hk_market.dag_defaults import use_airflow_warehouse
 
-            use_airflow_warehouse()
             rows = backfill.load_chunk(session_days(part["sessions"]), backfill.check_datasets(params["datasets"]),
                                        run_id, part["source"])
             logging.getLogger(__name__).info("chunk %d of %d: loaded %s", part["number"], part["of"], rows)
@@ -88,12 +92,10 @@ def hk_market_backfill():
 
         extract_chunk(part) >> load_chunk(part)
 
-    @task(pool=WRITER_POOL, outlets=mart_assets())
+    @warehouse_task(pool=WRITER_POOL, outlets=mart_assets())
     def publish(parts: list[dict]) -> dict:
         from hk_market import pipeline
-        from hk_market.dag_defaults import use_airflow_warehouse
 
-        use_airflow_warehouse()
         return pipeline.publish(session_days([parts[-1]["sessions"][-1]]))
 
     parts = plan()

@@ -44,9 +44,8 @@ import datetime as dt
 from airflow.sdk import AsyncCallback, CronTriggerTimetable, DeadlineAlert, DeadlineReference, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from hk_market import DATASETS
-from hk_market.alerts import log_deadline_missed
-from hk_market.dag_defaults import (
+from hk_market.airflow_glue.alerts import log_deadline_missed
+from hk_market.airflow_glue.dag_defaults import (
     DEFAULT_ARGS,
     EXTRACT_RETRIES,
     HK_TZ,
@@ -54,7 +53,9 @@ from hk_market.dag_defaults import (
     mart_assets,
     session_days,
     trade_day,
+    warehouse_task,
 )
+from hk_market.registry import DATASETS, NAMES
 
 MARTS = mart_assets()
 
@@ -75,15 +76,14 @@ MARTS = mart_assets()
     doc_md=__doc__,
 )
 def hk_market_daily():
-    @task(pool=WRITER_POOL)
+    @warehouse_task(pool=WRITER_POOL)
     def plan(logical_date=None) -> dict:
         """The run's window: its source, read once here so that every task of the run uses the same one; the
         sessions to load: the day, and the previous session if the warehouse lacks it; and the earlier sessions
         whose turnover was estimated before HKEX published its own, to replace with HKEX's."""
         from hk_market import pipeline
-        from hk_market.dag_defaults import airflow_source, use_airflow_warehouse
+        from hk_market.airflow_glue.dag_defaults import airflow_source
 
-        use_airflow_warehouse()
         try:
             sessions = pipeline.plan_window(trade_day(logical_date))
         except pipeline.NotATradingDay as skip:
@@ -103,62 +103,53 @@ def hk_market_daily():
         except NoTradingDay as closed:
             raise AirflowSkipException(str(closed)) from closed
 
-    @task(pool=WRITER_POOL, retries=0)
+    @warehouse_task(pool=WRITER_POOL, retries=0)
     def validate(dataset: str, window: dict, run_id=None) -> dict:
         from hk_market import pipeline
-        from hk_market.dag_defaults import use_airflow_warehouse
 
-        use_airflow_warehouse()
         return pipeline.validate(dataset, session_days(window["sessions"]), run_id, source=window["source"])
 
-    @task(pool=WRITER_POOL)
+    @warehouse_task(pool=WRITER_POOL)
     def load(window: dict, run_id=None) -> dict:
         """Load the sessions and build their core and marts, in one transaction."""
         from hk_market import pipeline
-        from hk_market.dag_defaults import use_airflow_warehouse
 
-        use_airflow_warehouse()
         return pipeline.load(session_days(window["sessions"]), run_id, window["source"])
 
-    @task(pool=WRITER_POOL, retries=0, outlets=MARTS)
+    @warehouse_task(pool=WRITER_POOL, retries=0, outlets=MARTS)
     def refresh_turnover(window: dict) -> int:
         """Give the earlier sessions plan found with estimated turnover HKEX's, now that it is out, and rebuild
         their marts in the same transaction (best effort: what is not out yet stays flagged for the next run)."""
         from hk_market import pipeline
-        from hk_market.dag_defaults import use_airflow_warehouse
 
-        use_airflow_warehouse()
         return pipeline.refresh_turnover(session_days(window["refresh"]), window["source"])
 
-    @task(pool=WRITER_POOL)
+    @warehouse_task(pool=WRITER_POOL)
     def publish(window: dict) -> dict:
         """Replace the analyst snapshot atomically; write each session's wrap to reports/."""
         from hk_market import pipeline
-        from hk_market.dag_defaults import use_airflow_warehouse
 
-        use_airflow_warehouse()
         return pipeline.publish(session_days(window["refresh"] + window["sessions"]))
 
-    @task
+    @warehouse_task()
     def summarise(window: dict) -> str:
         """The day's market summary from the analyst snapshot, in the task log and as the return value."""
         import logging
 
         from hk_market import report, settings
-        from hk_market.dag_defaults import use_airflow_warehouse
 
-        use_airflow_warehouse()
         text = report.day_summary(dt.date.fromisoformat(window["sessions"][-1]), settings.analyst_database())
         logging.getLogger(__name__).info("%s", text)
         return text
 
     window = plan()
     loaded = load(window)
-    landed = {dataset: extract.override(task_id=f"extract_{dataset}")(dataset, window) for dataset in DATASETS}
-    checked = {dataset: validate.override(task_id=f"validate_{dataset}")(dataset, window) for dataset in DATASETS}
-    for dataset in DATASETS:
+    landed = {dataset: extract.override(task_id=f"extract_{dataset}")(dataset, window) for dataset in NAMES}
+    checked = {dataset: validate.override(task_id=f"validate_{dataset}")(dataset, window) for dataset in NAMES}
+    for dataset in NAMES:
         landed[dataset] >> checked[dataset] >> loaded
-    landed["prices"] >> checked["short_selling"]  # short turnover is checked against the landed prices
+        if DATASETS[dataset].prices_checked:  # e.g. short turnover is checked against the landed prices
+            landed["prices"] >> checked[dataset]
     loaded >> refresh_turnover(window) >> publish(window) >> summarise(window)
 
 

@@ -25,7 +25,7 @@ import datetime as dt
 
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from hk_market.dag_defaults import DEFAULT_ARGS, EXTRACT_RETRIES, HK_TZ, WRITER_POOL
+from hk_market.airflow_glue.dag_defaults import DEFAULT_ARGS, EXTRACT_RETRIES, HK_TZ, WRITER_POOL, warehouse_task
 
 
 @dag(
@@ -43,19 +43,17 @@ def hk_market_reference():
     def extract_list_of_securities() -> dict:
         """Fetch HKEX's List of Securities from the source and land it; returns the source and the count."""
         from hk_market import universe
-        from hk_market.dag_defaults import airflow_source
+        from hk_market.airflow_glue.dag_defaults import airflow_source
 
         source = airflow_source()
         return {"source": source, "securities": universe.extract(source)}
 
-    @task(pool=WRITER_POOL)
+    @warehouse_task(pool=WRITER_POOL)
     def load_universe(extracted: dict) -> int:
         """Reload core.securities and core.security_groups from the seeds and the source's landed list."""
-        from hk_market import universe
-        from hk_market.dag_defaults import use_airflow_warehouse
+        from hk_market import pipeline
 
-        use_airflow_warehouse()
-        return universe.load(extracted["source"])
+        return pipeline.load_reference(extracted["source"])
 
     load_universe(extract_list_of_securities())
 

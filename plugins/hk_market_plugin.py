@@ -1,13 +1,13 @@
 """Adds "HK Market" to the Airflow UI's navigation: a trading day's market wrap and mart tables (each as CSV too).
 
-The page is a small FastAPI app (hk_market.web) mounted on the API server at /hk-market/; the nav
+The page is a small FastAPI app (hk_market.airflow_glue.web) mounted on the API server at /hk-market/; the nav
 entry shows it inside the UI at /plugin/hk-market. It reads the analyst snapshot, never the live
 warehouse, and only for users signed in to Airflow.
 """
 
 from airflow.plugins_manager import AirflowPlugin
 
-from hk_market.web import app
+from hk_market.airflow_glue.web import app
 
 
 class HkMarketPlugin(AirflowPlugin):

@@ -18,7 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 
-from hk_market.alerts import ALERTS_CONN_ID, log_deadline_missed, log_task_failure
+from hk_market.airflow_glue.alerts import ALERTS_CONN_ID, log_deadline_missed, log_task_failure
 
 UTC = dt.UTC
 WRAP_RUN = dt.datetime(2024, 11, 14, 9, 30, tzinfo=UTC)  # 17:30 HKT
@@ -135,7 +135,7 @@ def test_without_the_connection_alerts_go_to_the_log_and_it_says_so_once(tmp_pat
         "import asyncio, logging\n"
         "logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s', force=True)\n"
         "from tests.test_alerts import deadline_context, failure_context\n"
-        "from hk_market.alerts import log_deadline_missed, log_task_failure\n"
+        "from hk_market.airflow_glue.alerts import log_deadline_missed, log_task_failure\n"
         "log_task_failure(failure_context(ValueError('bad prices')))\n"
         "log_task_failure(failure_context(ValueError('bad prices')))\n"
         "asyncio.run(log_deadline_missed(context=deadline_context('scheduled')))\n")

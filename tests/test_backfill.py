@@ -78,7 +78,7 @@ def test_a_backfill_never_reuses_files_that_another_source_landed(scratch_wareho
     backfill.extract_chunk(sessions, ("prices",), source="sample")
     assert backfill.extract_chunk(sessions, ("prices",), source="sample") == {"prices": None}  # reused
     fetched = []
-    monkeypatch.setattr(pipeline, "extract", lambda dataset, chunk, source: fetched.append(source) or len(chunk))
+    monkeypatch.setattr(pipeline, "extract", lambda dataset, chunk, source, pages: fetched.append(source) or len(chunk))
     assert backfill.extract_chunk(sessions, ("prices",), source="live") == {"prices": 2}
     monkeypatch.setenv("HK_MARKET_SAMPLE_UNIVERSE", "full")  # the full-market sample lands apart too
     assert backfill.extract_chunk(sessions, ("prices",), source="sample") == {"prices": 2}

@@ -22,10 +22,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hk_market import pipeline, quality, reference
+from hk_market import pipeline, quality, reference, rules
+from hk_market.datasets.prices import sample as prices_sample
+from hk_market.datasets.request import Request
+from hk_market.datasets.short_selling import parse as short_selling
+from hk_market.datasets.short_selling import sample as short_selling_sample
+from hk_market.datasets.southbound import parse as southbound
+from hk_market.datasets.southbound import sample as southbound_sample
 from hk_market.quality import DataQualityError
-from hk_market.sample.hkex_formats import render_short_selling_report, render_stock_connect_js
-from hk_market.sources import sample, short_selling, southbound
+from hk_market.sample.hkex_formats import render_short_selling_reports, render_stock_connect_js
 from hk_market.sources.errors import SourceDataError, StalePage
 
 from .test_pipeline import run_window
@@ -36,7 +41,7 @@ LOADED = [dt.date(2024, 11, 13), DAY]
 TODAY = pd.Timestamp(DAY)
 LOOK_BACK = pd.Timestamp(LOADED[0])  # the yfinance frame's row before the day, which prev_close comes from
 PRICES = ("Open", "High", "Low", "Close")
-PAGES_OF = sample.fetch_daily_quotations  # the sample's own, for a page of another day
+SAMPLE_PAGES = prices_sample.fetch_daily_quotations  # the sample's own, for a page of another day
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -48,7 +53,7 @@ class BadInput:
     dataset: str
     payload: Callable  # the day's good payload -> the bad one
     cause: str = ""  # a regular expression the error message must match
-    upstream: str = ""  # the sample fetch whose payload is replaced: the dataset's own by default
+    upstream: str = ""  # the sample fetch (a key of UPSTREAMS) whose payload is replaced: the dataset's by default
     more: tuple[tuple[str, Callable], ...] = ()  # other upstreams' (fetch, payload) replaced too
     errors: tuple[type[Exception], ...] = (SourceDataError, DataQualityError)
     quarantined: str = ""  # a flagged input: the expectation its rows are listed under
@@ -148,7 +153,7 @@ def short_sales_rerendered(pages: list[str], edit: Callable[[pd.DataFrame], pd.D
     """The day's short selling report with its rows edited, printed again with total lines that agree."""
     rows = edit(short_selling.parse(pages[0])).assign(board="MAIN")
     names = {code: f"STOCK {code}" for code in rows["stock_code"]}
-    return [render_short_selling_report(DAY, rows, names)]
+    return [render_short_selling_reports([DAY], rows.assign(trade_date=pd.Timestamp(DAY)), names)[0]]
 
 
 def flows_edited(files: list[str], edit: Callable[[list[dict]], None]) -> list[str]:
@@ -467,7 +472,7 @@ BAD_INPUTS = {
         "prices", quoted_twice, r"QUOTATIONS prints stock code 00700 twice", upstream="fetch_daily_quotations",
     ),
     "Daily Quotations: the page of an earlier day served for today": BadInput(
-        "prices", lambda pages: PAGES_OF([LOADED[0]]), r"not published", upstream="fetch_daily_quotations",
+        "prices", lambda pages: SAMPLE_PAGES(Request([LOADED[0]])), r"not published", upstream="fetch_daily_quotations",
         errors=(StalePage,),
     ),
     # HKEX's short selling report against the day's prices.
@@ -551,7 +556,11 @@ BAD_INPUTS = {
         quarantined="expect_column_values_to_be_between(security_change_pct)",
     ),
 }
-FETCHES = {"prices": "fetch_prices", "short_selling": "fetch_short_selling", "southbound": "fetch_southbound"}
+FETCHES = {"prices": "yahoo_frame", "short_selling": "short_selling", "southbound": "southbound"}
+# What the sample fetches, by name: its module and function.
+UPSTREAMS = {"yahoo_frame": (prices_sample, "yahoo_frame"),
+             "fetch_daily_quotations": (prices_sample, "fetch_daily_quotations"),
+             "short_selling": (short_selling_sample, "fetch"), "southbound": (southbound_sample, "fetch")}
 
 
 @pytest.fixture(scope="module")
@@ -584,8 +593,9 @@ def warehouse(loaded, monkeypatch) -> Path:
 def send_instead(bad: BadInput, monkeypatch) -> None:
     """Make the sample source send the bad input's payloads instead of its own."""
     for upstream, payload in ((bad.upstream or FETCHES[bad.dataset], bad.payload), *bad.more):
-        fetch = getattr(sample, upstream)
-        monkeypatch.setattr(sample, upstream, lambda *args, _fetch=fetch, _payload=payload, **kwargs: _payload(
+        module, name = UPSTREAMS[upstream]
+        fetch = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *args, _fetch=fetch, _payload=payload, **kwargs: _payload(
             _fetch(*args, **kwargs)))
 
 
@@ -667,7 +677,7 @@ def test_a_failed_validation_is_recorded_its_rows_quarantined_and_shown_in_the_d
         quarantined = con.execute(
             "select trade_date, stock_code, expectation from audit.quarantine_prices where run_id = 'spike_run'"
         ).fetchall()
-    assert len(recorded) == len(quality.suite_rules("prices"))
+    assert len(recorded) == len(rules.suite_rules("prices"))
     assert set(recorded["severity"]) == {"critical", "warning"}
     assert (recorded["first_session"] == TODAY).all() and (recorded["last_session"] == TODAY).all()
     failed = recorded[~recorded["success"]]

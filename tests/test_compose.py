@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
-from hk_market.dag_defaults import WRITER_POOL
+from hk_market.airflow_glue.dag_defaults import WRITER_POOL
 from hk_market.settings import PROJECT_ROOT
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yaml"

@@ -12,8 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hk_market import DATASETS, calendar, landing, pipeline, transform, warehouse
-from hk_market.sources import southbound
+from hk_market import calendar, landing, pipeline, transform, warehouse
+from hk_market.datasets.southbound.schema import LANDING_SCHEMA as SOUTHBOUND_SCHEMA
+from hk_market.registry import NAMES
 
 from .test_pipeline import run_window
 from .warehouse_contents import assert_same_contents, contents
@@ -89,7 +90,7 @@ def tell(process: subprocess.Popen) -> None:
 
 
 def extract(sessions: list[dt.date]) -> None:
-    for dataset in DATASETS:
+    for dataset in NAMES:
         pipeline.extract(dataset, sessions)
 
 
@@ -105,7 +106,7 @@ def landed_rows_per_day(dataset: str, sessions: list[dt.date]) -> dict[dt.date, 
 
 def assert_fully_loaded(warehouse_path: Path, sessions: list[dt.date]) -> None:
     """Every dataset's landed rows of the sessions are in raw, and every session is in the marts."""
-    for dataset in DATASETS:
+    for dataset in NAMES:
         loaded, landed = rows_per_day(warehouse_path, f"raw.{dataset}"), landed_rows_per_day(dataset, sessions)
         assert {day: loaded.get(day) for day in sessions} == {day: landed.get(day) for day in sessions}, dataset
     securities = landed_rows_per_day("prices", sessions)
@@ -130,7 +131,7 @@ def test_an_exception_half_way_through_a_load_leaves_no_partial_day_and_the_next
     replace_window = warehouse.replace_window
 
     def fail_on_the_second_dataset(con, dataset, *args, **kwargs):
-        if dataset == DATASETS[1]:
+        if dataset == NAMES[1]:
             raise RuntimeError("injected fault")
         return replace_window(con, dataset, *args, **kwargs)
 
@@ -180,7 +181,7 @@ def test_a_loader_killed_inside_its_transaction_leaves_no_partial_day_and_the_ne
 
     assert loader.returncode == -signal.SIGKILL
     assert Path(f"{scratch_warehouse}.wal").stat().st_size > 0  # the first chunk, committed, not checkpointed
-    for dataset in DATASETS:  # the WAL replays the first chunk whole and nothing of the second
+    for dataset in NAMES:  # the WAL replays the first chunk whole and nothing of the second
         assert rows_per_day(scratch_warehouse, f"raw.{dataset}") == landed_rows_per_day(dataset, first_chunk)
     assert sum(landed_rows_per_day("prices", second_chunk).values()) > 122_880
     pipeline.load(second_chunk, "next_run", "sample")
@@ -262,7 +263,7 @@ def test_a_day_an_earlier_run_left_in_raw_without_its_marts_is_built_by_the_next
 def test_a_value_that_breaks_the_build_fails_naming_the_day_and_model_and_loads_nothing_of_the_day(loaded_day):
     flows = landing.read("southbound", [DAY])
     flows.loc[flows["channel"] == "SSE", "buy_hkd"] = 1e17  # passes as a double, not as DECIMAL(18, 2)
-    landing.write("southbound", flows.astype(southbound.LANDING_SCHEMA), [DAY])
+    landing.write("southbound", flows.astype(SOUTHBOUND_SCHEMA), [DAY])
     before = contents(loaded_day)
 
     with pytest.raises(transform.BuildError, match=r"building marts\.southbound_daily for 2024-11-14 failed: "

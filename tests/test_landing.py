@@ -1,5 +1,5 @@
-"""The landing zone: files landed before a column was added read as the rows they stand for; writers that
-land the same file at once never leave it unreadable; an unreadable file is named, set aside and landed again."""
+"""The landing zone: writers that land the same file at once never leave it unreadable; an unreadable file is
+named, set aside and landed again."""
 
 import datetime as dt
 import os
@@ -8,62 +8,11 @@ import sys
 import time
 
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 
 from hk_market import calendar, landing, pipeline
 
 SESSIONS = calendar.sessions(dt.date(2024, 11, 11), dt.date(2024, 11, 14))
-# The flag on the rows of a file landed today, and a rule that says what it stands for in an older file.
-FLAGGED = {
-    "prices": ("turnover_estimated", lambda frame: frame["turnover_hkd"].notna()),
-    "short_selling": ("from_daily_quotations", lambda frame: False),
-}
-
-
-def land_mixed(dataset: str, old_sessions: list[dt.date]) -> None:
-    """Land SESSIONS as today's extract does, then rewrite old_sessions' files without the added column (as
-    they were landed before it) and turn the flag over on the other files' rows, so that a flag read from them
-    can only have come from the file."""
-    column, _ = FLAGGED[dataset]
-    for day in SESSIONS:
-        pipeline.extract(dataset, [day])
-        table = pq.read_table(landing.path(dataset, day))
-        if day in old_sessions:
-            pq.write_table(table.drop_columns([column]), landing.path(dataset, day))
-        else:
-            frame = table.to_pandas()
-            frame[column] = ~frame[column]
-            landing.write(dataset, frame, [day])
-
-
-@pytest.mark.parametrize("dataset", ["prices", "short_selling"])
-@pytest.mark.parametrize("old_sessions", [SESSIONS[:2], SESSIONS[2:], SESSIONS[1:3]],
-                         ids=["first old, last new", "first new, last old", "old in the middle"])
-def test_a_column_added_after_files_were_landed_reads_as_what_the_older_files_stand_for(
-        dataset, old_sessions, scratch_warehouse):
-    if dataset == "short_selling":
-        for day in SESSIONS:
-            pipeline.extract("prices", [day])  # short selling is validated against them
-    land_mixed(dataset, old_sessions)
-    column, older_value = FLAGGED[dataset]
-
-    frame = landing.read(dataset, SESSIONS)
-
-    assert frame[column].dtype == "bool"
-    for day in SESSIONS:
-        rows = frame[frame["trade_date"].dt.date == day]
-        landed = landing.read(dataset, [day])  # one file: read alone, pyarrow cannot drop its column
-        assert len(rows) == len(landed) > 0
-        if day in old_sessions:
-            expected = older_value(rows)
-            assert (rows[column] == expected).all(), day
-        else:
-            assert rows[column].tolist() == landed[column].tolist(), day
-            assert (rows[column] != older_value(rows)).any(), day  # the file's own flags, not the rule's
-    pipeline.validate(dataset, SESSIONS, "test", data_docs=False)
-
-
 DAY = dt.date(2024, 11, 14)
 # Lands the frame of the Parquet file argv[1] as DAY's prices, again and again, until stdin closes.
 LAND_AGAIN_AND_AGAIN = """
@@ -147,17 +96,3 @@ def test_a_temporary_file_a_killed_writer_left_is_removed_by_a_later_write_but_n
     pipeline.extract("prices", [DAY])
 
     assert sorted(path.name for path in folder.iterdir()) == sorted([running.name, landing.path("prices", DAY).name])
-
-
-def test_a_prices_file_landed_before_split_ratio_reads_as_no_split_declared(scratch_warehouse):
-    for day in SESSIONS:
-        pipeline.extract("prices", [day])
-    older = pq.read_table(landing.path("prices", SESSIONS[0]))
-    pq.write_table(older.drop_columns(["split_ratio"]), landing.path("prices", SESSIONS[0]))
-
-    frame = landing.read("prices", SESSIONS)
-
-    assert frame["split_ratio"].dtype == "float64"
-    assert frame["split_ratio"].notna().all() and (frame["split_ratio"] == 1.0).all()
-    assert landing.read("prices", SESSIONS[:1])["split_ratio"].eq(1.0).all()  # the older file read alone
-    pipeline.validate("prices", SESSIONS, "test", data_docs=False)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from hk_market.airflow_standalone import parallelism
+from hk_market.airflow_glue.airflow_standalone import parallelism
 
 PROJECT = Path(__file__).resolve().parents[1]
 STARTUP_SECONDS = 240  # the first start also migrates a fresh metadata database

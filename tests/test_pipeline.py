@@ -5,11 +5,15 @@ import datetime as dt
 import duckdb
 import pytest
 
-from hk_market import DATASETS, calendar, landing, pipeline, quality
+from hk_market import calendar, landing, pipeline, quality
+from hk_market.datasets.prices import live, sample
+from hk_market.datasets.request import Request
+from hk_market.registry import NAMES
+from hk_market.sources.errors import SourceDataError
 
 
 def run_window(sessions: list[dt.date], run_id: str = "test") -> None:
-    for dataset in DATASETS:
+    for dataset in NAMES:
         pipeline.extract(dataset, sessions)
         pipeline.validate(dataset, sessions, run_id)
     pipeline.load(sessions, run_id, "sample")
@@ -78,13 +82,11 @@ def test_a_failed_validation_names_dataset_day_and_expectation(scratch_warehouse
 
 def test_live_turnover_estimated_before_the_daily_quotations_is_refreshed_by_a_later_run(scratch_warehouse,
                                                                                           monkeypatch):
-    from hk_market.sources import live, sample
-
     day, published = dt.date(2024, 11, 13), {"pages": []}  # HKEX's page for the 13th: not out, then out
     # HKEX's figure for Tencent, inside its volume x the day's range but not the sample's estimate
-    page = sample.fetch_daily_quotations([day])[0].replace("3,448,121,012", "3,450,000,000")
-    monkeypatch.setattr(live, "fetch_prices", sample.fetch_prices)  # the network's yfinance frame, offline
-    monkeypatch.setattr(live, "fetch_daily_quotations", lambda sessions: published["pages"])
+    page = sample.fetch_daily_quotations(Request([day]))[0].replace("3,448,121,012", "3,450,000,000")
+    monkeypatch.setattr(live, "yahoo_frame", sample.yahoo_frame)  # the network's yfinance frame, offline
+    monkeypatch.setattr(live, "fetch_daily_quotations", lambda request: published["pages"])
 
     def turnover(code: str) -> tuple:
         with duckdb.connect(str(scratch_warehouse), read_only=True) as con:
@@ -109,12 +111,10 @@ def test_live_turnover_estimated_before_the_daily_quotations_is_refreshed_by_a_l
 
 def test_a_printed_turnover_that_disagrees_with_volume_and_prices_is_not_applied(scratch_warehouse, monkeypatch,
                                                                                  caplog):
-    from hk_market.sources import live, sample
-
     day, published = dt.date(2024, 11, 13), {"pages": []}
-    page = sample.fetch_daily_quotations([day])[0]
-    monkeypatch.setattr(live, "fetch_prices", sample.fetch_prices)
-    monkeypatch.setattr(live, "fetch_daily_quotations", lambda sessions: published["pages"])
+    page = sample.fetch_daily_quotations(Request([day]))[0]
+    monkeypatch.setattr(live, "yahoo_frame", sample.yahoo_frame)
+    monkeypatch.setattr(live, "fetch_daily_quotations", lambda request: published["pages"])
     pipeline.extract("prices", [day], "live")
     pipeline.load([day], "at-17:30", "live", ("prices",))
     published["pages"] = [page.replace("3,448,121,012", "3,448,121,012,000")]  # Tencent's turnover x1000
@@ -128,16 +128,14 @@ def test_a_printed_turnover_that_disagrees_with_volume_and_prices_is_not_applied
 
 
 def test_turnover_that_cannot_be_refreshed_stays_flagged_for_the_next_run(scratch_warehouse, monkeypatch, caplog):
-    from hk_market.sources import live, sample
-    from hk_market.sources.errors import SourceDataError
 
     day = dt.date(2024, 11, 13)
-    monkeypatch.setattr(live, "fetch_prices", sample.fetch_prices)
-    monkeypatch.setattr(live, "fetch_daily_quotations", lambda sessions: [])
+    monkeypatch.setattr(live, "yahoo_frame", sample.yahoo_frame)
+    monkeypatch.setattr(live, "fetch_daily_quotations", lambda request: [])
     pipeline.extract("prices", [day], "live")
     pipeline.load([day], "at-17:30", "live", ("prices",))
 
-    def unreadable(sessions):
+    def unreadable(request):
         raise SourceDataError("d241113e.htm is for 2024-11-12, not 2024-11-13")
 
     monkeypatch.setattr(live, "fetch_daily_quotations", unreadable)

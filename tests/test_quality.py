@@ -8,9 +8,11 @@ import sys
 import pandas as pd
 import pytest
 
-from hk_market import quality
+from hk_market import quality, registry, rules
+from hk_market.datasets.prices import schema as prices_schema
+from hk_market.datasets.short_selling import schema as short_selling_schema
+from hk_market.datasets.southbound import schema as southbound_schema
 from hk_market.quality import DataQualityError, raise_for_failures, validate
-from hk_market.sources import prices, short_selling, southbound
 
 DAY = dt.date(2024, 11, 14)
 NEXT_DAY = dt.date(2024, 11, 15)
@@ -33,7 +35,7 @@ def price_frame(securities: int = 20, day: dt.date = DAY) -> pd.DataFrame:
             "turnover_estimated": True,
             "split_ratio": 1.0,
         }
-    ).astype(prices.LANDING_SCHEMA)
+    ).astype(prices_schema.LANDING_SCHEMA)
 
 
 def short_selling_frame(stocks: int = 10) -> pd.DataFrame:
@@ -45,14 +47,14 @@ def short_selling_frame(stocks: int = 10) -> pd.DataFrame:
             "short_turnover_hkd": 52_500.0,
             "from_daily_quotations": False,
         }
-    ).astype(short_selling.LANDING_SCHEMA)
+    ).astype(short_selling_schema.LANDING_SCHEMA)
 
 
 def southbound_frame(channels: tuple[str, ...] = ("SSE", "SZSE")) -> pd.DataFrame:
     return pd.DataFrame(
         {"trade_date": pd.Timestamp(DAY), "channel": list(channels), "buy_hkd": 4.0e10, "sell_hkd": 3.5e10,
          "total_turnover_hkd": 7.5e10}
-    ).astype(southbound.LANDING_SCHEMA)
+    ).astype(southbound_schema.LANDING_SCHEMA)
 
 
 def edited(frame: pd.DataFrame, row: int, **values) -> pd.DataFrame:
@@ -246,7 +248,7 @@ def test_failing_rows_hold_exactly_the_bad_rows_with_their_index_and_the_expecta
     report = validate("prices", frame, [DAY])
 
     assert list(report.failing_rows.index) == [104, 110]
-    assert list(report.failing_rows.columns) == [*prices.LANDING_SCHEMA, "expectation"]
+    assert list(report.failing_rows.columns) == [*prices_schema.LANDING_SCHEMA, "expectation"]
     assert set(report.failing_rows["expectation"]) == {"expect_column_values_to_be_between(volume)"}
     pd.testing.assert_frame_equal(report.failing_rows.drop(columns="expectation"), frame.loc[[104, 110]])
 
@@ -663,8 +665,8 @@ def test_rows_of_a_day_outside_the_calendar_or_after_today_fail_naming_the_day()
 
 
 def test_every_check_says_what_it_stops_in_the_data_dictionary():
-    for dataset in quality.DATASETS:
-        assert all(rule.meaning for rule in quality.suite_rules(dataset)), dataset
+    for dataset in registry.NAMES:
+        assert all(rule.meaning for rule in rules.suite_rules(dataset)), dataset
 
 
 def test_a_failure_in_a_chunk_of_sessions_names_the_days_its_rows_broke_on():

@@ -3,7 +3,8 @@ import subprocess
 import sys
 import time
 
-from hk_market import run_days, warehouse
+from hk_market import warehouse
+from hk_market.airflow_glue import run_days
 
 DAY = dt.date(2024, 11, 14)
 
@@ -51,7 +52,7 @@ def test_what_ran_on_a_fresh_machine_where_no_run_reached_the_warehouse_shows_no
 
 def test_a_second_run_waits_for_the_first_and_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
-    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom hk_market import run_days\n"
+    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom hk_market.airflow_glue import run_days\n"
                                "with run_days.one_at_a_time():\n    print('held', flush=True); time.sleep(2)"],
                               stdout=subprocess.PIPE, text=True)
     try:

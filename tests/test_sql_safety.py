@@ -13,8 +13,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from hk_market import DATASETS, pipeline, quality, run_days, settings, snapshot, transform, warehouse
-from hk_market.sources import southbound
+from hk_market import pipeline, quality, settings, snapshot, transform, warehouse
+from hk_market.airflow_glue import run_days
+from hk_market.datasets.southbound.schema import LANDING_SCHEMA as SOUTHBOUND_SCHEMA
+from hk_market.registry import NAMES
 
 from .test_snapshot import a_warehouse_with_one_index_day
 
@@ -27,13 +29,14 @@ SQL_TEXT = re.compile(
 # Every function that builds SQL text at run time, and where the names it puts into that text come from.
 REVIEWED_SQL_TEXT = {
     ("include/hk_market/warehouse.py", "replace_table"): "table: checked against REFERENCE_TABLES, quoted",
-    ("include/hk_market/warehouse.py", "replace_window"): "dataset: checked against DATASETS, quoted",
-    ("include/hk_market/warehouse.py", "record_validation"): "report.dataset: checked against DATASETS, quoted",
+    ("include/hk_market/warehouse.py", "replace_window"): "dataset: checked against registry.DATASETS, quoted",
+    ("include/hk_market/warehouse.py", "record_validation"):
+        "report.dataset: checked against registry.DATASETS, quoted",
     ("include/hk_market/transform.py", "rebuild"): "layer, model: checked against transform.MODELS, quoted",
     ("include/hk_market/report.py", "_group_moves"): "kind: a key of GROUP_MARTS (KeyError otherwise)",
     ("include/hk_market/report.py", "_index_history"): "INDEX_ORDER: a constant",
     ("include/hk_market/report.py", "day_facts"): "INDEX_ORDER: a constant",
-    ("include/hk_market/web.py", "_mart_rows"): "table: from the constant MART_TABLES",
+    ("include/hk_market/airflow_glue/web.py", "_mart_rows"): "table: from the constant MART_TABLES",
     ("include/hk_market/snapshot.py", "publish"): "catalog names (current_database(), duckdb_tables()), quoted; "
     "the snapshot's path a literal() (ATTACH binds nothing)",
     ("include/hk_market/extensions.py", "path"): "not SQL: a message (a package name from the constant PACKAGES)",
@@ -108,7 +111,7 @@ def test_a_name_outside_its_allow_list_is_refused_before_any_sql_runs(con, refus
 
 
 def test_hostile_run_ids_are_stored_as_data_and_hostile_source_names_refused(scratch_warehouse):
-    for dataset in DATASETS:
+    for dataset in NAMES:
         pipeline.extract(dataset, [DAY])
 
     with pytest.raises(ValueError, match="unknown source"):
@@ -118,11 +121,11 @@ def test_hostile_run_ids_are_stored_as_data_and_hostile_source_names_refused(scr
     with duckdb.connect(str(scratch_warehouse), read_only=True) as con:
         assert con.execute("select distinct run_id, source from raw.prices").fetchall() == [(HOSTILE, "sample")]
         assert con.execute("select count(distinct dataset) from audit.runs where run_id = $run", {"run": HOSTILE}
-                           ).fetchone() == (len(DATASETS),)
+                           ).fetchone() == (len(NAMES),)
 
 
 def test_a_run_id_cannot_place_data_docs_outside_the_gx_folder(scratch_warehouse):
-    no_flows = pd.DataFrame(columns=list(southbound.LANDING_SCHEMA)).astype(southbound.LANDING_SCHEMA)
+    no_flows = pd.DataFrame(columns=list(SOUTHBOUND_SCHEMA)).astype(SOUTHBOUND_SCHEMA)
     report = quality.validate("southbound", no_flows, [DAY], expected_sessions=[])
 
     quality.build_data_docs(report, "../../../escaped")

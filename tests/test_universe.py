@@ -8,9 +8,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from hk_market import reference, settings, universe
+from hk_market import pipeline, reference, universe
+from hk_market.hkex import pages
 from hk_market.sample import market
-from hk_market.sources import live, sample
 from hk_market.sources.errors import SourceDataError
 
 WORKBOOK = Path(__file__).parent / "fixtures" / "hkex_list_of_securities" / "ListOfSecurities.xlsx"
@@ -112,10 +112,10 @@ def test_a_workbook_without_its_heading_row_raises(workbook, tmp_path):
 
 
 def test_extract_lands_the_list_and_load_puts_the_universe_in_the_warehouse(scratch_warehouse, workbook, monkeypatch):
-    monkeypatch.setattr(live, "fetch_list_of_securities", lambda: workbook)
+    monkeypatch.setattr(pages, "list_of_securities", lambda: workbook)
     assert universe.extract("live") == 10
     assert universe.landed_path("live").exists()
-    assert universe.load("live") == len(reference.securities()) + 3
+    assert pipeline.load_reference("live") == len(reference.securities()) + 3
     with duckdb.connect(str(scratch_warehouse), read_only=True) as con:
         rows = con.execute("select stock_code, sector, board from core.securities where stock_code in "
                            "('00700', '08083') order by 1").fetchall()
@@ -126,7 +126,7 @@ def test_extract_lands_the_list_and_load_puts_the_universe_in_the_warehouse(scra
 
 
 def test_the_sample_list_of_securities_is_what_the_live_parser_reads():
-    listed = universe.parse_list_of_securities(sample.fetch_list_of_securities())
+    listed = universe.parse_list_of_securities(universe.fetch_list_of_securities("sample"))
     columns = ["stock_code", "security_type", "board"]
     assert listed[columns].values.tolist() == market.universe()[columns].values.tolist()
     assert listed.set_index("stock_code").loc["00700", "name"] == "TENCENT HOLDINGS"
@@ -136,18 +136,8 @@ def test_the_sample_list_of_securities_is_what_the_live_parser_reads():
 
 def test_the_sample_list_adds_nothing_to_the_seeds_and_is_kept_apart_from_the_live_one(scratch_warehouse, workbook,
                                                                                       monkeypatch):
-    monkeypatch.setattr(live, "fetch_list_of_securities", lambda: workbook)
+    monkeypatch.setattr(pages, "list_of_securities", lambda: workbook)
     universe.extract("live")
     assert universe.extract("sample") == len(reference.securities())
     pd.testing.assert_frame_equal(universe.securities("sample"), reference.securities())
     assert len(universe.securities("live")) == len(reference.securities()) + 3
-
-
-def test_a_live_list_landed_before_lists_were_kept_per_source_is_still_read(scratch_warehouse, workbook, monkeypatch):
-    monkeypatch.setattr(live, "fetch_list_of_securities", lambda: workbook)
-    universe.extract("live")
-    legacy = settings.landing_dir() / "reference" / "list_of_securities.parquet"
-    legacy.parent.mkdir(parents=True)
-    universe.landed_path("live").rename(legacy)
-    assert len(universe.securities("live")) == len(reference.securities()) + 3
-    assert universe.listed("sample") is None

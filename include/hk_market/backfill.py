@@ -23,7 +23,8 @@ from contextlib import contextmanager
 
 import pandas as pd
 
-from hk_market import DATASETS, calendar, landing, lifeline, pipeline, quality, settings, warehouse
+from hk_market import calendar, landing, lifeline, pipeline, quality, registry, settings, warehouse
+from hk_market.hkex.pages import DailyQuotations
 
 log = logging.getLogger(__name__)
 CHUNK_SESSIONS = 250  # about a year: big enough for set-based loads, small enough for memory
@@ -52,12 +53,12 @@ def check_range(start: str | dt.date, end: str | dt.date, today: dt.date | None 
 def check_datasets(names: list[str] | tuple[str, ...] | str | None) -> tuple[str, ...]:
     """The datasets to backfill, in load order; an unknown name fails naming the known ones."""
     if names is None:
-        return DATASETS
+        return registry.NAMES
     wanted = [name.strip() for name in (names.split(",") if isinstance(names, str) else names) if name.strip()]
-    unknown = sorted(set(wanted) - set(DATASETS))
+    unknown = sorted(set(wanted) - set(registry.NAMES))
     if unknown or not wanted:
-        raise ValueError(f"unknown datasets {unknown or wanted}: choose from {', '.join(DATASETS)}")
-    return tuple(dataset for dataset in DATASETS if dataset in wanted)
+        raise ValueError(f"unknown datasets {unknown or wanted}: choose from {', '.join(registry.NAMES)}")
+    return tuple(dataset for dataset in registry.NAMES if dataset in wanted)
 
 
 def chunks(sessions: list[dt.date], size: int = CHUNK_SESSIONS) -> list[list[dt.date]]:
@@ -93,9 +94,11 @@ class StageSeconds(dict[str, float]):
 
 def extract_chunk(chunk: list[dt.date], datasets: tuple[str, ...], refetch: bool = False,
                   source: str | None = None) -> dict[str, int | None]:
-    """Extract each dataset for the chunk in one batch; None for a dataset whose landed files are reused."""
-    return {dataset: None if _reused(dataset, chunk, refetch, source) else pipeline.extract(dataset, chunk, source)
-            for dataset in datasets}
+    """Extract each dataset for the chunk in one batch; None for a dataset whose landed files are reused. The
+    datasets share the chunk's Daily Quotations pages (prices fetches them, short selling reads them)."""
+    pages = DailyQuotations()
+    return {dataset: None if _reused(dataset, chunk, refetch, source)
+            else pipeline.extract(dataset, chunk, source, pages) for dataset in datasets}
 
 
 def _reused(dataset: str, chunk: list[dt.date], refetch: bool, source: str | None = None) -> bool:
@@ -187,14 +190,14 @@ def _extract_and_read(chunk: list[dt.date], datasets: tuple[str, ...], refetch: 
                       ) -> tuple[StageSeconds, dict[str, pd.DataFrame]]:
     """In the worker: each dataset's rows for the chunk, as extract_chunk() lands them (the frame it landed, not
     read back) or reads them where landed files are reused, with the seconds each took."""
-    seconds, frames = StageSeconds(), {}
+    seconds, frames, pages = StageSeconds(), {}, DailyQuotations()
     for dataset in datasets:
         if _reused(dataset, chunk, refetch):
             with seconds.timing("read landing"):
                 frames[dataset] = landing.read(dataset, chunk)
         else:
             with seconds.timing("extract"):
-                frames[dataset] = pipeline.extract_frame(dataset, chunk)
+                frames[dataset] = pipeline.extract_frame(dataset, chunk, pages=pages)
     return seconds, frames
 
 
@@ -208,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Backfill a range of HKEX sessions in chunks.")
     parser.add_argument("start")
     parser.add_argument("end")
-    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--datasets", default=",".join(registry.NAMES))
     parser.add_argument("--refetch", action="store_true", help="fetch again even where files are landed")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)

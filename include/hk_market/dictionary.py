@@ -6,7 +6,8 @@
 
 import duckdb
 
-from hk_market import quality, warehouse
+from hk_market import registry, rules, warehouse
+from hk_market.datasets.prices.rules import SECURITY_MOVE_LIMIT_PCT
 
 HEADER = """# Data dictionary
 
@@ -56,7 +57,7 @@ Every dataset's landed rows pass its Great Expectations suite before they are lo
   earlier days are untouched. Fix the source (or wait for it) and run the day again.
 - **warning**: the check flags rows but the day loads, those rows included. They are listed in
   `audit.quarantine_<dataset>` and the outcome in `audit.validation_results`, for a person to look at.
-  Only the security day move is a warning: small stocks move more than {quality.SECURITY_MOVE_LIMIT_PCT} %
+  Only the security day move is a warning: small stocks move more than {SECURITY_MOVE_LIMIT_PCT} %
   in a day on news, often, and one such row must not stop the day for every other security. Broken data
   is told from a real move by the critical checks of levels against the loaded history (prev_close
   against the close already loaded) and of turnover against volume x the day's range.
@@ -73,9 +74,9 @@ again (a backfill from the first session loaded) before the day.
 def quality_checks() -> str:
     """Markdown: one table per dataset of its suite's checks, their severity and what each stops."""
     parts = [QUALITY_HEADER]
-    for dataset in quality.DATASETS:
-        rules = quality.suite_rules(dataset)
-        rows = "\n".join(f"| `{rule.label}` | {rule.severity} | {rule.meaning} |" for rule in rules)
+    for dataset in registry.NAMES:
+        checks = rules.suite_rules(dataset)
+        rows = "\n".join(f"| `{rule.label}` | {rule.severity} | {rule.meaning} |" for rule in checks)
         parts.append(f"### `{dataset}`\n\n| check | severity | what it stops |\n|---|---|---|\n{rows}\n")
     return "\n".join(parts)
 

@@ -12,14 +12,12 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.dataset
 import pyarrow.parquet as pq
 
@@ -27,19 +25,6 @@ from hk_market import settings
 
 log = logging.getLogger(__name__)
 STALE_PARTIAL_SECONDS = 3600  # a writer's temporary file this old was left by a killed writer: one takes seconds
-# Columns a dataset's files have held only since a later commit: their type, and the value a row of a file
-# landed before then stands for, so a backfill over an older landing zone reads it as it would a new one (no
-# refetch). An older prices file does not tell HKEX's printed turnover from the estimate: every turnover is
-# taken as estimated, which errs towards fetching HKEX's figure again (the daily run's refresh_turnover does,
-# for recent sessions). An older prices file was landed before Yahoo's declared splits were: 1.0, no split
-# declared (a split it missed fails the history check, as any undeclared mismatch does). An older short-selling
-# row was not flagged as read from a Daily Quotations page: False, as core.short_selling takes the rows loaded
-# before the column.
-ADDED_COLUMNS: dict[str, dict[str, tuple[pa.DataType, Callable[[pa.Table], pa.Array | pa.Scalar]]]] = {
-    "prices": {"turnover_estimated": (pa.bool_(), lambda table: pc.is_valid(table["turnover_hkd"])),
-               "split_ratio": (pa.float64(), lambda table: pa.scalar(1.0))},
-    "short_selling": {"from_daily_quotations": (pa.bool_(), lambda table: pa.scalar(False))},
-}
 
 
 def zone(source: str | None = None) -> Path:
@@ -128,13 +113,9 @@ def read(dataset: str, sessions: list[dt.date], source: str | None = None) -> pd
                                 "run its extract first")
     files = [str(path(dataset, day, source)) for day in sessions]
     try:
-        table = pyarrow.dataset.dataset(files, schema=_schema(dataset, files), format="parquet").to_table()
+        table = pyarrow.dataset.dataset(files, format="parquet").to_table()
     except (OSError, pa.ArrowException) as error:
         raise CorruptLanding(_unreadable(dataset, sessions, source, error)) from error
-    for column, (_, older_value) in ADDED_COLUMNS.get(dataset, {}).items():
-        if table[column].null_count:  # rows of older files
-            index = table.schema.get_field_index(column)
-            table = table.set_column(index, column, pc.coalesce(table[column], older_value(table)))
     frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
     return frame.astype({"trade_date": "datetime64[s]"})
 
@@ -154,13 +135,3 @@ def read_datasets(datasets: tuple[str, ...], sessions: list[dt.date], source: st
                   ) -> dict[str, pd.DataFrame]:
     """read() of each dataset, by dataset."""
     return {dataset: read(dataset, sessions, source) for dataset in datasets}
-
-
-def _schema(dataset: str, files: list[str]) -> pa.Schema:
-    """The files' schema with every added column: pyarrow would take the first file's alone, and so drop a
-    column that the newer files hold and an older first file lacks. A file without a column reads as nulls."""
-    schema = pq.read_schema(files[-1])  # sessions are in order: the last file is usually the newest
-    for column, (column_type, _) in ADDED_COLUMNS.get(dataset, {}).items():
-        if column not in schema.names:
-            schema = schema.append(pa.field(column, column_type))
-    return schema

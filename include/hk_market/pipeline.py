@@ -10,18 +10,21 @@ import duckdb
 import pandas as pd
 
 from hk_market import (
-    DATASETS,
     calendar,
+    fetch,
     landing,
     quality,
     reference,
+    registry,
+    rules,
     settings,
     snapshot,
-    sources,
     transform,
+    universe,
     warehouse,
     wrap,
 )
+from hk_market.hkex.pages import DailyQuotations
 from hk_market.sources.errors import NoTradingDay, SourceDataError, SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -55,7 +58,7 @@ def estimated_turnover(before: dt.date, source: str | None = None) -> list[dt.da
     """The sessions, among the TURNOVER_LOOKBACK before `before`, whose prices the source loaded with every
     turnover estimated (HKEX's Daily Quotations were not out yet: a live run at 17:30). A source whose
     turnover comes with its prices (the sample) has none."""
-    if not sources.publishes_turnover_late(source):
+    if not fetch.publishes_turnover_late(source):
         return []
     last = calendar.previous_session(before)
     first = calendar.sessions(before - dt.timedelta(days=3 * TURNOVER_LOOKBACK), last)[-TURNOVER_LOOKBACK:][0]
@@ -76,14 +79,14 @@ def refresh_turnover(sessions: list[dt.date], source: str | None = None) -> int:
     if not sessions:
         return 0
     try:
-        published = sources.published_turnover(sessions, source)
+        published = fetch.published_turnover(sessions, source)
     except (SourceUnavailable, SourceDataError, NoTradingDay) as error:
         log.warning("turnover of %s stays estimated for now: %s", quality.describe_days(sessions), error)
         return 0
 
     def replace() -> tuple[list[dt.date], list[tuple[dt.date, str]]]:
         changed, rejected = warehouse.replace_estimated_turnover(
-            con, published, settings.source_name(source), quality.TURNOVER_PRICE_TOLERANCE_PCT)
+            con, published, settings.source_name(source), rules.TURNOVER_PRICE_TOLERANCE_PCT)
         for first, last in _runs(changed):
             transform.build_window(con, first, last)
         return changed, rejected
@@ -99,15 +102,18 @@ def refresh_turnover(sessions: list[dt.date], source: str | None = None) -> int:
     return len(changed)
 
 
-def extract(dataset: str, sessions: list[dt.date], source: str | None = None) -> int:
-    """Fetch, parse and land the dataset for the sessions; returns the rows landed."""
-    return len(extract_frame(dataset, sessions, source))
+def extract(dataset: str, sessions: list[dt.date], source: str | None = None,
+            pages: DailyQuotations | None = None) -> int:
+    """Fetch, parse and land the dataset for the sessions; returns the rows landed. pages: the live Daily
+    Quotations the datasets of one extract share (fetch.landing_frame)."""
+    return len(extract_frame(dataset, sessions, source, pages))
 
 
-def extract_frame(dataset: str, sessions: list[dt.date], source: str | None = None) -> pd.DataFrame:
+def extract_frame(dataset: str, sessions: list[dt.date], source: str | None = None,
+                  pages: DailyQuotations | None = None) -> pd.DataFrame:
     """extract(), returning the rows landed (what landing.read() would give back, without reading it)."""
     try:
-        frame = sources.extract(dataset, sessions, source, settings.sample_full_market())
+        frame = fetch.landing_frame(dataset, sessions, source, settings.sample_full_market(), pages)
         stray = sorted(set(pd.DatetimeIndex(frame["trade_date"].unique()).date) - set(sessions))
         if stray:  # landing keeps only the sessions' rows: say what came instead
             raise ValueError(f"the source sent rows for {', '.join(map(str, stray[:5]))}, not a requested session")
@@ -127,14 +133,15 @@ def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataF
     (given, else landed, else loaded); prices' prev_close against the closes loaded for the session before. A Data
     Docs page is rendered when data_docs is set or the validation failed (bulk backfills render only their
     failures). con: a warehouse connection to record with, else one is opened."""
+    checks = registry.dataset(dataset)
     frame = landing.read(dataset, sessions, source) if frame is None else frame
-    expected = calendar.southbound_sessions(min(sessions), max(sessions)) if dataset == "southbound" else None
-    if dataset == "short_selling" and prices is None:
-        prices = _short_selling_prices(sessions, source)
-    history = _loaded_closes(min(sessions), source, con) if dataset == "prices" else None
+    expected = calendar.southbound_sessions(min(sessions), max(sessions)) if checks.southbound_sessions else None
+    if checks.prices_checked and prices is None:
+        prices = _landed_or_loaded_prices(sessions, source)
+    history = _loaded_closes(min(sessions), source, con) if checks.history_checked else None
     report = quality.validate(dataset, frame, sessions, expected_sessions=expected,
                               universe_size=len(reference.securities()),
-                              prices=prices if dataset == "short_selling" else None, history=history)
+                              prices=prices if checks.prices_checked else None, history=history)
     with warehouse.connected(con) as con:
         warehouse.committed(con, lambda: warehouse.record_validation(con, report, run_id))
     if data_docs or not report.success:
@@ -155,7 +162,7 @@ def _loaded_closes(first: dt.date, source: str | None, con: duckdb.DuckDBPyConne
             {"previous": calendar.previous_session(first), "source": settings.source_name(source)}).df()
 
 
-def _short_selling_prices(sessions: list[dt.date], source: str | None) -> pd.DataFrame:
+def _landed_or_loaded_prices(sessions: list[dt.date], source: str | None) -> pd.DataFrame:
     """The sessions' volume, high and low, which bound each stock's short shares and short turnover: landed from the
     source, else loaded from it in the warehouse (a backfill of short selling alone). Without them the bounds would
     pass unchecked, so sessions with neither fail, named."""
@@ -177,7 +184,7 @@ def _short_selling_prices(sessions: list[dt.date], source: str | None) -> pd.Dat
     return pd.concat(frames, ignore_index=True)
 
 
-def load(sessions: list[dt.date], run_id: str, source: str | None = None, datasets: tuple[str, ...] = DATASETS,
+def load(sessions: list[dt.date], run_id: str, source: str | None = None, datasets: tuple[str, ...] = registry.NAMES,
          frames: dict[str, pd.DataFrame] | None = None, con: duckdb.DuckDBPyConnection | None = None
          ) -> dict[str, int]:
     """Load reference data and the datasets' rows landed from the source (or the given frames) for the sessions,
@@ -187,7 +194,7 @@ def load(sessions: list[dt.date], run_id: str, source: str | None = None, datase
     source = settings.source_name(source)
     frames = frames or landing.read_datasets(datasets, sessions, source)
     def replace() -> dict[str, int]:
-        reference.load(con, source)
+        _replace_reference(con, source)
         rows = {dataset: warehouse.replace_window(con, dataset, frames[dataset], sessions, source, run_id)
                 for dataset in datasets}
         unbuilt = sorted(set(warehouse.unbuilt_sessions(con)) - set(sessions))
@@ -199,6 +206,24 @@ def load(sessions: list[dt.date], run_id: str, source: str | None = None, datase
 
     with warehouse.connected(con) as con:
         return warehouse.committed(con, replace)
+
+
+def load_reference(source: str | None = None) -> int:
+    """Reload the warehouse's reference tables from the source's universe in one transaction; returns its size."""
+    with warehouse.connected() as con:
+        warehouse.committed(con, lambda: _replace_reference(con, source))
+    return len(universe.securities(source))
+
+
+def _replace_reference(con: duckdb.DuckDBPyConnection, source: str | None) -> None:
+    """Replace the warehouse's reference tables with the seeds, the source's landed List of Securities (securities
+    HKEX lists that the seeds lack join them once hk_market_reference has landed it) and the calendar; call in a
+    transaction."""
+    warehouse.replace_table(con, "core.securities", universe.loaded_securities(source))
+    warehouse.replace_table(con, "core.indices", reference.indices())
+    warehouse.replace_table(con, "core.index_constituents", reference.index_constituents())
+    warehouse.replace_table(con, "core.security_groups", reference.security_groups(universe.securities(source)))
+    warehouse.replace_table(con, "core.trading_calendar", reference.trading_calendar())
 
 
 def _runs(sessions: list[dt.date]) -> list[tuple[dt.date, dt.date]]:

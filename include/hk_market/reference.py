@@ -4,7 +4,7 @@ from functools import cache
 
 import pandas as pd
 
-from hk_market import calendar, settings
+from hk_market import calendar
 from hk_market.settings import SEEDS_DIR
 
 
@@ -62,28 +62,3 @@ def trading_calendar() -> pd.DataFrame:
         "prev_session": [None, *days[:-1]],
         "is_southbound_day": [day in southbound for day in days],
     })
-
-
-def _loaded_securities() -> pd.DataFrame:
-    """The curated securities, or the sample's full market when it is emitted (benchmarks)."""
-    if not settings.sample_full_market():
-        return securities()
-    from hk_market.sample.market import universe
-
-    return universe(full_market=True)[list(securities().columns)]
-
-
-def load(con, source: str | None = None) -> None:
-    """Replace the warehouse's reference tables with the seeds and the calendar; call in a transaction.
-
-    Securities HKEX lists that the seeds lack join them once hk_market_reference has landed the source's list.
-    """
-    from hk_market import universe
-    from hk_market.warehouse import replace_table
-
-    listed = universe.listed(source)
-    replace_table(con, "core.securities", universe.merge(_loaded_securities(), listed))
-    replace_table(con, "core.indices", indices())
-    replace_table(con, "core.index_constituents", index_constituents())
-    replace_table(con, "core.security_groups", security_groups(universe.merge(securities(), listed)))
-    replace_table(con, "core.trading_calendar", trading_calendar())

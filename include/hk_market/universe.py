@@ -19,8 +19,10 @@ from pathlib import Path
 import pandas as pd
 
 from hk_market import landing, reference, settings
+from hk_market.hkex import pages
+from hk_market.hkex.figures import calendar_date
+from hk_market.sample import hkex_formats, market
 from hk_market.sources.errors import SourceDataError
-from hk_market.sources.short_selling import calendar_date
 
 UNCLASSIFIED = "Unclassified"
 COLUMNS = ("stock_code", "name", "sector", "security_type", "board")
@@ -115,13 +117,18 @@ def securities(source: str | None = None) -> pd.DataFrame:
 
 def listed(source: str | None = None) -> pd.DataFrame | None:
     """HKEX's List of Securities as hk_market_reference last landed it from the source, or None before the
-    first time. A live list landed before lists were kept per source (landing/reference/) is read until the
-    next one lands."""
+    first time."""
     path = landed_path(source)
-    legacy = settings.landing_dir() / "reference" / path.name
-    if not path.exists() and settings.source_name(source) == "live":
-        path = legacy
     return pd.read_parquet(path) if path.exists() else None
+
+
+def loaded_securities(source: str | None = None) -> pd.DataFrame:
+    """The securities core.securities holds: the curated ones (or the sample's full market when it is emitted, for
+    benchmarks: its invented securities keep their own sectors), then the listed ones they lack."""
+    curated = reference.securities()
+    if settings.sample_full_market():
+        curated = market.universe(full_market=True)[list(curated.columns)]
+    return merge(curated, listed(source))
 
 
 def landed_path(source: str | None = None) -> Path:
@@ -131,9 +138,7 @@ def landed_path(source: str | None = None) -> Path:
 
 def extract(source: str | None = None) -> int:
     """Fetch HKEX's List of Securities from the source and land it (atomically); returns the securities landed."""
-    from hk_market import sources
-
-    listed = parse_list_of_securities(sources.fetch_list_of_securities(source))
+    listed = parse_list_of_securities(fetch_list_of_securities(source))
     target = landed_path(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
@@ -142,10 +147,9 @@ def extract(source: str | None = None) -> int:
     return len(listed)
 
 
-def load(source: str | None = None) -> int:
-    """Reload the warehouse's reference tables from the source's universe in one transaction; returns its size."""
-    from hk_market import warehouse
-
-    with warehouse.connected() as con:
-        warehouse.committed(con, lambda: reference.load(con, source))
-    return len(securities(source))
+def fetch_list_of_securities(source: str | None = None) -> bytes:
+    """HKEX's List of Securities workbook from the source: live downloads it; the sample's lists its curated universe
+    as of the anchor day (the full-market universe's invented securities are loaded as they are)."""
+    if settings.source_name(source) == "live":
+        return pages.list_of_securities()
+    return hkex_formats.render_list_of_securities(market.universe(), market.ANCHOR_DAY)

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from hk_market import DATASETS, lake, settings
+from hk_market import lake, registry, settings
 
 # committed(con, work): work() in one transaction, retried on a DuckLake conflict (WriteConflict names the table).
 from hk_market.lake import WarehouseUnavailable, WriteConflict, committed  # noqa: F401 (callers use them)
@@ -128,8 +128,7 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
 def replace_window(con: duckdb.DuckDBPyConnection, dataset: str, frame: pd.DataFrame,
                    sessions: list[dt.date], source: str, run_id: str) -> int:
     """Replace raw.<dataset>'s rows for the sessions with the frame's; call inside a transaction."""
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}")
+    registry.dataset(dataset)
     first, last, table = min(sessions), max(sessions), quote_identifier("raw", dataset)
     con.execute(f"delete from {table} where trade_date between $first and $last",
                 {"first": first, "last": last})
@@ -178,8 +177,7 @@ def replace_estimated_turnover(con: duckdb.DuckDBPyConnection, published: pd.Dat
 
 def record_validation(con: duckdb.DuckDBPyConnection, report, run_id: str) -> None:
     """Record a quality.ValidationReport's outcomes, and quarantine its failing rows."""
-    if report.dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {report.dataset!r}")
+    registry.dataset(report.dataset)
     first, last = min(report.sessions), max(report.sessions)
     outcomes = pd.DataFrame(
         [(run_id, report.dataset, first, last, o.expectation, o.column, o.severity, o.success, o.observed)

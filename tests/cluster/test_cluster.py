@@ -44,7 +44,7 @@ import pandas as pd
 import pytest
 import requests
 
-from hk_market.dag_defaults import MART_TABLES, WRITER_POOL
+from hk_market.airflow_glue.dag_defaults import MART_TABLES, WRITER_POOL
 
 PROJECT = Path(__file__).resolve().parents[2]
 CLUSTER = [sys.executable, str(PROJECT / "cluster" / "cluster.py")]
@@ -225,12 +225,13 @@ def test_the_marts_on_ducklake_equal_a_file_warehouse_built_for_the_same_days(cl
 
 def run_day_with_the_library(day: dt.date) -> None:
     """What hk_market_daily's tasks do for a day, called in order here."""
-    from hk_market import DATASETS, pipeline
+    from hk_market import pipeline
+    from hk_market.registry import NAMES
 
     sessions = pipeline.plan_window(day)
-    for dataset in DATASETS:
+    for dataset in NAMES:
         pipeline.extract(dataset, sessions)
-    for dataset in DATASETS:
+    for dataset in NAMES:
         pipeline.validate(dataset, sessions, f"file_{day}", data_docs=False)
     pipeline.load(sessions, f"file_{day}")
     refresh = pipeline.estimated_turnover(sessions[0])

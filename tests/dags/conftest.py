@@ -61,11 +61,12 @@ def pointed_at(warehouse: Path):
 @pytest.fixture(scope="session")
 def run_daily(daily_dag):
     """Run the real DAG with dag.test() for a day into a warehouse; returns the run's and tasks' states."""
-    from hk_market.run_days import run_day
+    from hk_market.airflow_glue.run_days import run_dag
 
     def run(day: dt.date, warehouse: Path) -> tuple[str, dict[str, str]]:
         with pointed_at(warehouse):
-            return run_day(daily_dag, day)
+            ran = run_dag(daily_dag, day)
+        return ran.state, ran.tasks
 
     return run
 

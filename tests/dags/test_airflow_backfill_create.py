@@ -65,7 +65,7 @@ import pandas as pd
 import pytest
 import requests
 
-from hk_market.dag_defaults import MART_TABLES, WRITER_POOL
+from hk_market.airflow_glue.dag_defaults import MART_TABLES, WRITER_POOL
 
 PROJECT = Path(__file__).resolve().parents[2]
 AIRFLOW_BIN = str(Path(sys.executable).with_name("airflow"))

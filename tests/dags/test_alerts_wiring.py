@@ -7,9 +7,9 @@ import logging
 from airflow.sdk import AsyncCallback, DeadlineReference
 from airflow.triggers.callback import CallbackTrigger
 
-from hk_market.alerts import log_task_failure
-from hk_market.dag_defaults import HK_TZ
-from hk_market.sources import sample
+from hk_market.airflow_glue.alerts import log_task_failure
+from hk_market.airflow_glue.dag_defaults import HK_TZ
+from hk_market.datasets.short_selling import sample as short_selling_sample
 from tests.test_alerts import WRAP_RUN, deadline_context, text_of
 from tests.test_alerts import smtp_inbox as smtp_inbox  # a fixture
 
@@ -31,7 +31,7 @@ def test_a_run_is_due_90_minutes_after_it_is_queued_19_00_hkt_for_the_scheduled_
     assert deadline == dt.datetime(2024, 11, 14, 19, 0, tzinfo=HK_TZ)
     assert "90 minutes" in alert.name  # the UI's own rule text rounds the interval to "2 hours"
     assert isinstance(alert.callback, AsyncCallback)
-    assert alert.callback.path == "hk_market.alerts.log_deadline_missed"
+    assert alert.callback.path == "hk_market.airflow_glue.alerts.log_deadline_missed"
 
 
 def test_the_triggerer_runs_the_deadline_callback_by_its_path_and_it_logs(daily_dag, caplog):
@@ -59,8 +59,8 @@ def test_a_real_runs_failed_task_and_its_missed_deadline_reach_the_on_call_by_em
     from airflow.utils.session import create_session
 
     bad = BAD_INPUTS["short_selling: short turnover above total turnover"]
-    fetch = sample.fetch_short_selling
-    monkeypatch.setattr(sample, "fetch_short_selling", lambda *args, **kwargs: bad.payload(fetch(*args, **kwargs)))
+    fetch = short_selling_sample.fetch
+    monkeypatch.setattr(short_selling_sample, "fetch", lambda *args, **kwargs: bad.payload(fetch(*args, **kwargs)))
     state, tasks = run_daily(WRAP_DAY, tmp_path / "hk_market.duckdb")
     assert (state, tasks["validate_short_selling"]) == ("failed", "failed"), tasks
 

@@ -3,7 +3,7 @@ against has landed, and a day that fails it never reaches core or marts."""
 
 import datetime as dt
 
-from hk_market.sources import sample
+from hk_market.datasets.short_selling import sample as short_selling_sample
 
 from ..test_bad_inputs import BAD_INPUTS
 from ..warehouse_contents import assert_same_contents, contents
@@ -22,8 +22,8 @@ def test_short_turnover_above_a_stocks_turnover_fails_the_run_and_leaves_core_an
     assert state == "success", tasks
     before = contents(warehouse)
     bad = BAD_INPUTS["short_selling: short turnover above total turnover"]
-    fetch = sample.fetch_short_selling
-    monkeypatch.setattr(sample, "fetch_short_selling", lambda *args, **kwargs: bad.payload(fetch(*args, **kwargs)))
+    fetch = short_selling_sample.fetch
+    monkeypatch.setattr(short_selling_sample, "fetch", lambda *args, **kwargs: bad.payload(fetch(*args, **kwargs)))
 
     state, tasks = run_daily(WRAP_DAY, warehouse)
 

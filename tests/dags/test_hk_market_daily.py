@@ -6,7 +6,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from hk_market.sources import sample
+from hk_market.datasets.prices import live as prices_live
+from hk_market.datasets.prices import sample as prices_sample
+from hk_market.datasets.request import Request
+from hk_market.datasets.short_selling import live as short_selling_live
+from hk_market.datasets.short_selling import sample as short_selling_sample
+from hk_market.datasets.southbound import live as southbound_live
+from hk_market.datasets.southbound import sample as southbound_sample
+from hk_market.hkex import daily_quotations
 
 from .conftest import WRAP_DAY, query
 
@@ -73,14 +80,14 @@ def test_a_failing_validation_fails_the_run_and_keeps_the_day_out_of_core_and_ma
     warehouse = tmp_path / "hk_market.duckdb"
     state, _ = run_daily(dt.date(2024, 11, 13), warehouse)
     assert state == "success"
-    real_fetch = sample.fetch_prices
+    real_fetch = prices_sample.yahoo_frame
 
     def fetch_with_a_negative_close(sessions, full_market=False):
         frame = real_fetch(sessions, full_market)
         frame.loc[pd.Timestamp(WRAP_DAY), ("Close", "0700.HK")] = -1.0
         return frame
 
-    monkeypatch.setattr(sample, "fetch_prices", fetch_with_a_negative_close)
+    monkeypatch.setattr(prices_sample, "yahoo_frame", fetch_with_a_negative_close)
     state, tasks = run_daily(WRAP_DAY, warehouse)
     assert state == "failed"
     assert tasks["validate_prices"] == "failed"
@@ -120,18 +127,16 @@ def test_the_source_is_read_once_per_run_so_a_change_mid_run_waits_for_the_next(
 def test_a_live_day_loaded_before_hkex_published_its_turnover_gets_it_from_the_next_days_run(
     run_daily, tmp_path, monkeypatch
 ):
-    from hk_market.sources import daily_quotations, live
-
     earlier = dt.date(2024, 11, 13)
     # HKEX's page for the 13th, with a figure for Tencent inside its volume x the day's range, not the estimate
-    page = sample.fetch_daily_quotations([earlier])[0].replace("3,448,121,012", "3,450,000,000")
+    page = prices_sample.fetch_daily_quotations(Request([earlier]))[0].replace("3,448,121,012", "3,450,000,000")
     published = {}  # day -> HKEX's Daily Quotations page, once it is out
     # Live upstreams answered offline: the sample market in Yahoo's and HKEX's shapes.
-    monkeypatch.setattr(live, "fetch_prices", sample.fetch_prices)
-    monkeypatch.setattr(live, "fetch_short_selling", sample.fetch_short_selling)
-    monkeypatch.setattr(live, "fetch_southbound", sample.fetch_southbound)
-    monkeypatch.setattr(live, "fetch_daily_quotations", lambda sessions: [published[day] for day in sessions
-                                                                          if day in published])
+    monkeypatch.setattr(prices_live, "yahoo_frame", prices_sample.yahoo_frame)
+    monkeypatch.setattr(short_selling_live, "fetch", short_selling_sample.fetch)
+    monkeypatch.setattr(southbound_live, "fetch", southbound_sample.fetch)
+    monkeypatch.setattr(prices_live, "fetch_daily_quotations", lambda request: [
+        published[day] for day in request.sessions if day in published])
     monkeypatch.setenv("HK_MARKET_SOURCE", "live")
     warehouse = tmp_path / "hk_market.duckdb"
 

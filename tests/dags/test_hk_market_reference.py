@@ -8,8 +8,8 @@ from airflow.sdk import CronTriggerTimetable
 from airflow.sdk.definitions.retry_policy import RetryAction
 from yfinance.exceptions import YFRateLimitError
 
-from hk_market.dag_defaults import HK_TZ
-from hk_market.sources import live
+from hk_market.airflow_glue.dag_defaults import HK_TZ
+from hk_market.hkex import pages
 from hk_market.sources.errors import HostUnreachable, NotPublished, SourceDataError, SourceUnavailable
 
 from .conftest import PROJECT, pointed_at, query
@@ -86,7 +86,7 @@ def test_the_airflow_variable_switches_to_live_and_the_list_reaches_the_warehous
     reference_dag, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("AIRFLOW_VAR_HK_MARKET_SOURCE", "live")
-    monkeypatch.setattr(live, "fetch_list_of_securities", WORKBOOK.read_bytes)
+    monkeypatch.setattr(pages, "list_of_securities", WORKBOOK.read_bytes)
     warehouse = tmp_path / "hk_market.duckdb"
     assert run(reference_dag, warehouse) == {"extract_list_of_securities": "success", "load_universe": "success"}
     assert query(warehouse, "select stock_code, name, sector, board from core.securities "

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from hk_market import report, run_days, settings
+from hk_market import report, settings
+from hk_market.airflow_glue import run_days
 
 from .conftest import WRAP_DAY, pointed_at
 from .test_api_server import REQUEST_SECONDS

@@ -11,7 +11,7 @@ import pytest
 from airflow.providers.duckdb.hooks.duckdb import DuckDBHook
 
 from hk_market import extensions, settings, warehouse
-from hk_market.dag_defaults import use_airflow_warehouse
+from hk_market.airflow_glue.dag_defaults import use_airflow_warehouse
 
 MOTHERDUCK = {"conn_type": "duckdb", "schema": "hk_market", "password": "md-test-token"}
 

@@ -4,7 +4,7 @@ Postgres) when it exists, else `duckdb_default`; the Postgres password never sho
 import json
 
 from hk_market import settings
-from hk_market.dag_defaults import use_airflow_warehouse
+from hk_market.airflow_glue.dag_defaults import use_airflow_warehouse
 
 LAKE = {"conn_type": "postgres", "host": "10.0.0.5", "port": 5432, "login": "hk", "password": "s3cret pass'word",
         "schema": "hk_lake", "extra": {"data_path": "s3://hk-market/lake/"}}

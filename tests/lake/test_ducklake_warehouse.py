@@ -15,7 +15,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from hk_market import DATASETS, calendar, pipeline, settings, snapshot, warehouse
+from hk_market import calendar, pipeline, settings, snapshot, warehouse
+from hk_market.registry import NAMES
 
 PROJECT = Path(__file__).resolve().parents[2]
 DAYS = calendar.sessions(dt.date(2024, 11, 8), dt.date(2024, 11, 14))  # five sessions
@@ -24,7 +25,7 @@ ANALYST_TABLES = ("marts.security_daily", "marts.market_summary", "marts.southbo
 
 
 def run_days(days: list[dt.date], run_id: str = "test") -> None:
-    for dataset in DATASETS:
+    for dataset in NAMES:
         pipeline.extract(dataset, days)
         pipeline.validate(dataset, days, run_id, data_docs=False)
     pipeline.load(days, run_id, "sample")
@@ -62,7 +63,7 @@ def test_the_pipeline_on_a_ducklake_gives_marts_equal_row_for_row_to_a_file_ware
 
 
 def test_two_writer_processes_at_once_both_succeed_and_give_the_file_warehouses_marts(lake_warehouse, file_marts):
-    for dataset in DATASETS:
+    for dataset in NAMES:
         pipeline.extract(dataset, DAYS)
     writers = [_writer(lake_warehouse, "first", DAYS[:3]), _writer(lake_warehouse, "second", DAYS[3:])]
     outputs = [_finish(writer) for writer in writers]
@@ -72,7 +73,7 @@ def test_two_writer_processes_at_once_both_succeed_and_give_the_file_warehouses_
 
 
 def test_a_reader_attached_read_only_during_writes_sees_whole_days_only(lake_warehouse):
-    for dataset in DATASETS:
+    for dataset in NAMES:
         pipeline.extract(dataset, DAYS)
     run_days(DAYS[:1])
     with warehouse.connect(read_only=True) as con:

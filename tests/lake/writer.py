@@ -8,13 +8,14 @@ import datetime as dt
 import logging
 import sys
 
-from hk_market import DATASETS, pipeline
+from hk_market import pipeline
+from hk_market.registry import NAMES
 
 
 def main(run_id: str, days: list[str]) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     for day in map(dt.date.fromisoformat, days):
-        for dataset in DATASETS:
+        for dataset in NAMES:
             pipeline.validate(dataset, [day], run_id, data_docs=False)
         pipeline.load([day], run_id, "sample")
         pipeline.build([day])

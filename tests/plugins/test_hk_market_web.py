@@ -8,8 +8,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from hk_market import web
-from hk_market.dag_defaults import MART_TABLES
+from hk_market.airflow_glue import web
+from hk_market.airflow_glue.dag_defaults import MART_TABLES
 
 from ..dags.conftest import WRAP_DAY, query
 

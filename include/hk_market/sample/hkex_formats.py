@@ -1,11 +1,11 @@
 """HKEX's published formats, rendered from sample data so the sample source runs the live parsers.
 
 - The "Short Selling Turnover - Daily Report" page (day close): fixed-width text in a <pre>, read by
-  hk_market.sources.short_selling.parse().
+  hk_market.datasets.short_selling.parse.
 - The Daily Quotations report (Main Board) d{YYMMDD}e.htm: its QUOTATIONS section (per-stock turnover) and
-  its SHORT SELLING TURNOVER section, read by hk_market.sources.daily_quotations.
+  its SHORT SELLING TURNOVER section, read by hk_market.hkex.daily_quotations.
 - The Stock Connect daily statistics file data_tab_daily_{YYYYMMDD}e.js (`tabData = [...]`), read
-  by hk_market.sources.southbound.parse().
+  by hk_market.datasets.southbound.parse.
 - The List of Securities workbook ListOfSecurities.xlsx, read by hk_market.universe.parse_list_of_securities().
 """
 
@@ -18,10 +18,9 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from hk_market.sources.short_selling import ALL_DESIGNATED, MONTHS, NON_DESIGNATED
+from hk_market.hkex.figures import ALL_DESIGNATED, MONTHS, NON_DESIGNATED, WEEKDAYS
 
 BOARD_TITLES = {"MAIN": "Main Board", "GEM": "GEM"}
-WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 NAME_WIDTH = 20
 QUOTATIONS_NAME_WIDTH = 15  # the Daily Quotations' name column
 
@@ -61,21 +60,15 @@ UNIT = 10_000                       # HK$ million to two decimals
 GROUPS_OF_THREE = np.array([f",{group:03d}".encode() for group in range(1000)]).view(np.uint32)
 
 
-def render_short_selling_report(trade_date: dt.date, rows: pd.DataFrame, names: dict[str, str]) -> str:
-    """The day-close short selling page for a session, one <pre> section per board, Main Board first.
+def render_short_selling_reports(sessions: list[dt.date], rows: pd.DataFrame, names: dict[str, str]) -> list[str]:
+    """The day-close short selling page of each of the sessions (in order), one <pre> section per board, Main Board
+    first.
 
-    rows: stock_code (5 digits), short_shares, short_turnover_hkd (printed as whole HK$), board
+    rows: trade_date, stock_code (5 digits), short_shares, short_turnover_hkd (printed as whole HK$), board
     ('MAIN' / 'GEM'); names: stock_code -> short name (cut to NAME_WIDTH). All rows are printed as
     HKD counters. Each section ends with its total lines: the securities count, the "(C) all
     Designated Securities" totals and an empty non-designated block. The "(A)"/"(B)" ETP split and
-    total market turnover, which the sample does not know, are left out; parse() does not read them.
-    """
-    return render_short_selling_reports([trade_date], rows.assign(trade_date=pd.Timestamp(trade_date)), names)[0]
-
-
-def render_short_selling_reports(sessions: list[dt.date], rows: pd.DataFrame, names: dict[str, str]) -> list[str]:
-    """render_short_selling_report() for each of the sessions (in order), of rows that also have trade_date.
-
+    total market turnover, which the sample does not know, are left out; the parser does not read them.
     The rows of all sessions are sorted and converted once, so a backfill chunk's hundreds of pages cost
     little more than their lines.
     """

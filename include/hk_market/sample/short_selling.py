@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from hk_market import reference
+from hk_market.hkex.figures import typical_turnover
 from hk_market.sample.market import ANCHOR_SHORT_RATIOS, SECURITIES, SHORT, Bars, all_sessions, draws, universe
-from hk_market.sources.prices import typical_turnover
 
 
 def short_selling(bars: Bars, sessions: list[dt.date], full_market: bool = False) -> pd.DataFrame:

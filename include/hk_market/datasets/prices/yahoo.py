@@ -1,0 +1,178 @@
+"""Daily bars from Yahoo Finance through yfinance 1.x: batched downloads, failed tickers counted.
+
+`yf.download` never raises for a failed ticker: it logs `['0700.HK']: <reason>` to the `yfinance`
+logger and returns NaN columns. So each call's log lines are captured: a rate limit retries the
+chunk with exponential backoff (YFRateLimitError); a chunk in which every ticker failed to connect
+means the network is down (HostUnreachable, not retried), or Yahoo is slow if they timed out
+(SourceUnavailable, retried); a ticker without a close on a requested session counts against
+settings.min_price_coverage(). An index must always be there: a failed index ticker is tried
+under INDEX_FALLBACKS and otherwise fails the day.
+
+Hang Seng TECH: Yahoo lists it as HSTECH.HK (the seeds' ticker) and has also served it as ^HSTECH,
+so that is the fallback. An ETF tracking it (03033, 03032) is not a fallback: its price is not the
+index level, so close and change would be wrong.
+"""
+
+import ast
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import pandas as pd
+import yfinance as yf
+from yfinance.const import _BASE_URL_
+from yfinance.exceptions import YFRateLimitError
+
+from hk_market import calendar, settings
+from hk_market.datasets.prices.parse import hong_kong_sessions
+from hk_market.sources.errors import HostUnreachable, NotPublished, SourceDataError, SourceUnavailable
+
+log = logging.getLogger(__name__)
+
+YAHOO_HOST = urlsplit(_BASE_URL_).hostname
+CHUNK_SIZE = 200                     # tickers per yf.download call
+RATE_LIMIT_RETRIES = 3
+RATE_LIMIT_BACKOFF_SECONDS = 30.0    # doubles on each retry
+INDEX_FALLBACKS = {"HSTECH.HK": ("^HSTECH",)}
+LISTED_FAILURES = 20                 # failed tickers named in an error; the rest are counted
+_RATE_LIMITED = ("YFRateLimitError", "Rate limited", "Too Many Requests")
+_CONNECTION_FAILED = ("Could not resolve host", "Failed to resolve", "Failed to connect", "Couldn't connect",
+                      "Failed to establish a new connection", "Connection refused")
+_TIMED_OUT = ("timed out", "Timed out", "Timeout was reached")
+
+
+class PriceCoverageError(SourceDataError):
+    """Too few tickers (or an index) have a close for a requested session."""
+
+
+def daily_bars(sessions: list[dt.date], securities: list[str], indices: list[str]) -> pd.DataFrame:
+    """yf.download's frame for the tickers over the sessions and one session of look-back, with its actions
+    (the "Stock Splits" field, which parse() lands as split_ratio).
+
+    Raises NotPublished when Yahoo has no bar at all for a session yet, and PriceCoverageError naming
+    the failed tickers when an index has no close on a session (after its fallbacks) or when the
+    share of securities with a close on every session is below settings.min_price_coverage(); fewer
+    failures are logged as a warning.
+    """
+    frame, reasons = _download(securities + indices, sessions)
+    served = set(hong_kong_sessions(frame.index).date)
+    absent = [day for day in sessions if day not in served]
+    if served and absent:
+        raise NotPublished(f"Yahoo Finance has no daily bars for {_days(absent)} yet")
+    for ticker in _failed(frame, indices, sessions):
+        frame = _with_fallback(frame, ticker, sessions)
+    failed_indices = _failed(frame, indices, sessions)
+    if failed_indices:
+        raise PriceCoverageError(f"prices: no index close for {_days(sessions)}: {_listing(failed_indices, reasons)}")
+    failed = _failed(frame, securities, sessions)
+    coverage = 1 - len(failed) / len(securities) if securities else 1.0
+    if coverage < settings.min_price_coverage():
+        raise PriceCoverageError(
+            f"prices: {len(failed)} of {len(securities)} securities have no close for {_days(sessions)}, coverage "
+            f"{coverage:.1%} is below HK_MARKET_MIN_PRICE_COVERAGE {settings.min_price_coverage():.0%}: "
+            f"{_listing(failed, reasons)}"
+        )
+    if failed:
+        log.warning("prices: %d of %d securities have no close for %s (coverage %.1f%%): %s",
+                    len(failed), len(securities), _days(sessions), 100 * coverage, _listing(failed, reasons))
+    return frame
+
+
+def _download(tickers: list[str], sessions: list[dt.date]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """One yf.download call per chunk of tickers, joined; with what yfinance logged per failed ticker."""
+    start = calendar.previous_session(min(sessions))
+    end = max(sessions) + dt.timedelta(days=1)  # yfinance's end is exclusive
+    frames, reasons = [], {}
+    for first in range(0, len(tickers), CHUNK_SIZE):
+        frame, chunk_reasons = _download_chunk(tickers[first : first + CHUNK_SIZE], start, end)
+        frames.append(frame)
+        reasons.update(chunk_reasons)
+    return pd.concat(frames, axis=1).sort_index(axis=1), reasons
+
+
+def _download_chunk(tickers: list[str], start: dt.date, end: dt.date) -> tuple[pd.DataFrame, dict[str, str]]:
+    for attempt in range(RATE_LIMIT_RETRIES):
+        try:
+            return _download_once(tickers, start, end)
+        except YFRateLimitError:
+            delay = RATE_LIMIT_BACKOFF_SECONDS * 2**attempt
+            log.warning("Yahoo Finance rate limit; retry %d of %d in %.0f s", attempt + 1, RATE_LIMIT_RETRIES, delay)
+            time.sleep(delay)
+    return _download_once(tickers, start, end)
+
+
+def _download_once(tickers: list[str], start: dt.date, end: dt.date) -> tuple[pd.DataFrame, dict[str, str]]:
+    with _logged_failures() as reasons:
+        # actions: the "Stock Splits" field declares a split Yahoo re-scaled the earlier closes for (prices.parse)
+        frame = yf.download(tickers, start=start.isoformat(), end=end.isoformat(), auto_adjust=False,
+                            actions=True, group_by="column", threads=True, progress=False)
+    if any(marker in reason for reason in reasons.values() for marker in _RATE_LIMITED):
+        raise YFRateLimitError()
+    failed_to_connect = [reason for reason in reasons.values()
+                         if any(marker in reason for marker in _CONNECTION_FAILED + _TIMED_OUT)]
+    if failed_to_connect and len(reasons) >= len(tickers):
+        timed_out = [reason for reason in failed_to_connect if any(marker in reason for marker in _TIMED_OUT)]
+        if timed_out:  # a host that answered slowly may answer a retry: only no connection at all is final
+            raise SourceUnavailable(f"Yahoo Finance ({YAHOO_HOST}) timed out: {timed_out[0]}")
+        raise HostUnreachable(YAHOO_HOST, failed_to_connect[0])
+    return frame, reasons
+
+
+@contextmanager
+def _logged_failures() -> Iterator[dict[str, str]]:
+    """ticker -> reason for each failure yfinance logs while the block runs."""
+    handler = _FailureLog()
+    logger = logging.getLogger("yfinance")
+    logger.addHandler(handler)
+    try:
+        yield handler.reasons
+    finally:
+        logger.removeHandler(handler)
+
+
+class _FailureLog(logging.Handler):
+    """Reads yfinance's `['A.HK', 'B.HK']: reason` error lines."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.reasons: dict[str, str] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        tickers, separator, reason = record.getMessage().partition("]: ")
+        if separator and tickers.startswith("["):
+            for ticker in ast.literal_eval(tickers + "]"):
+                self.reasons[ticker] = reason
+
+
+def _failed(frame: pd.DataFrame, tickers: list[str], sessions: list[dt.date]) -> list[str]:
+    """The tickers without a close on every requested session."""
+    closes = frame["Close"] if "Close" in frame.columns.get_level_values(0) else pd.DataFrame(index=frame.index)
+    closes = closes.set_axis(hong_kong_sessions(closes.index))
+    wanted = closes.reindex(index=pd.DatetimeIndex(sessions), columns=tickers)
+    missing = wanted.isna().any()
+    return list(missing.index[missing])
+
+
+def _with_fallback(frame: pd.DataFrame, ticker: str, sessions: list[dt.date]) -> pd.DataFrame:
+    """The frame with a failed index ticker's columns taken from the first fallback that has them."""
+    for fallback in INDEX_FALLBACKS.get(ticker, ()):
+        alternative, _ = _download([fallback], sessions)
+        if not _failed(alternative, [fallback], sessions):
+            log.warning("prices: %s has no close for %s; using %s instead", ticker, _days(sessions), fallback)
+            renamed = alternative.rename(columns={fallback: ticker}, level="Ticker")
+            kept = frame.drop(columns=ticker, level="Ticker", errors="ignore")
+            return pd.concat([kept, renamed], axis=1).sort_index(axis=1)
+    return frame
+
+
+def _days(sessions: list[dt.date]) -> str:
+    return ", ".join(day.isoformat() for day in sessions)
+
+
+def _listing(tickers: list[str], reasons: dict[str, str]) -> str:
+    named = [f"{ticker} ({reasons.get(ticker, 'no close')})" for ticker in tickers[:LISTED_FAILURES]]
+    more = f" and {len(tickers) - LISTED_FAILURES} more" if len(tickers) > LISTED_FAILURES else ""
+    return ", ".join(named) + more

@@ -1,0 +1,1 @@
+"""Stock Connect southbound turnover per channel, from HKEX's daily statistics file."""
