@@ -303,10 +303,10 @@ def _tree_cpu_seconds(pid: int) -> float:
 
 
 def run(first: dt.date, scratch: Path, skip_airflow: bool, warehouses: list[str]) -> None:
-    from hk_market import DATASETS, quality
+    from hk_market import DATASETS, expectations
 
     memory, rows, wholes, catalog_cpu = PeakMemory(), [], {}, {}
-    quality.prepare_suites(DATASETS)  # Great Expectations' imports, once: each warehouse's path measured alike
+    expectations.prepare_suites(DATASETS)  # Great Expectations' imports, once: each warehouse's path measured alike
     for kind in warehouses:
         with warehouse_of(kind, scratch) as server_cpu:
             before = server_cpu()

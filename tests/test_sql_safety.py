@@ -13,7 +13,17 @@ import duckdb
 import pandas as pd
 import pytest
 
-from hk_market import DATASETS, pipeline, quality, run_days, settings, snapshot, transform, warehouse
+from hk_market import (
+    DATASETS,
+    data_docs_site,
+    expectations,
+    pipeline,
+    run_days,
+    settings,
+    snapshot,
+    transform,
+    warehouse,
+)
 from hk_market.sources import southbound
 
 from .test_snapshot import a_warehouse_with_one_index_day
@@ -38,7 +48,7 @@ REVIEWED_SQL_TEXT = {
     "the snapshot's path a literal() (ATTACH binds nothing)",
     ("include/hk_market/extensions.py", "path"): "not SQL: a message (a package name from the constant PACKAGES)",
     ("include/hk_market/extensions.py", "load"): "the wheel's file path as a literal() (LOAD takes no parameters)",
-    ("include/hk_market/lake.py", "open_lake"): "the setting and HK_MARKET_LAKE_DATA as literal()s; LAKE a constant",
+    ("include/hk_market/lake.py", "_attach_lake"): "the setting and HK_MARKET_LAKE_DATA as literal()s; LAKE a constant",
     ("include/hk_market/lake.py", "open_motherduck"): "the setting as a literal(), its database as a quoted name",
     ("include/hk_market/lake.py", "conflicting_table"): "LAKE, a constant; the id is a bound parameter",
     ("include/hk_market/lake.py", "analyst_sql"): "wheel paths and the setting as literal()s; LAKE a constant",
@@ -96,7 +106,7 @@ def con(scratch_warehouse):
         lambda con: warehouse.replace_window(con, f"prices{HOSTILE}", None, [DAY], "sample", "run"),
         lambda con: warehouse.replace_table(con, f"core.securities{HOSTILE}", None),
         lambda con: warehouse.record_validation(
-            con, quality.ValidationReport(f"prices{HOSTILE}", [DAY], [], pd.DataFrame()), "run"
+            con, expectations.ValidationReport(f"prices{HOSTILE}", [DAY], [], pd.DataFrame()), "run"
         ),
     ],
     ids=["mart model", "layer", "model file path", "dataset", "reference table", "validated dataset"],
@@ -123,9 +133,9 @@ def test_hostile_run_ids_are_stored_as_data_and_hostile_source_names_refused(scr
 
 def test_a_run_id_cannot_place_data_docs_outside_the_gx_folder(scratch_warehouse):
     no_flows = pd.DataFrame(columns=list(southbound.LANDING_SCHEMA)).astype(southbound.LANDING_SCHEMA)
-    report = quality.validate("southbound", no_flows, [DAY], expected_sessions=[])
+    report = expectations.validate("southbound", no_flows, [DAY], expected_sessions=[])
 
-    quality.build_data_docs(report, "../../../escaped")
+    data_docs_site.build(report, "../../../escaped")
 
     project = scratch_warehouse.parent.parent
     assert {path.relative_to(project).parts[0] for path in project.rglob("*")} == {"gx"}

@@ -12,6 +12,8 @@ import pandas as pd
 from hk_market import (
     DATASETS,
     calendar,
+    data_docs_site,
+    expectations,
     landing,
     quality,
     reference,
@@ -132,14 +134,16 @@ def validate(dataset: str, sessions: list[dt.date], run_id: str, frame: pd.DataF
     if dataset == "short_selling" and prices is None:
         prices = _short_selling_prices(sessions, source)
     history = _loaded_closes(min(sessions), source, con) if dataset == "prices" else None
-    report = quality.validate(dataset, frame, sessions, expected_sessions=expected,
-                              universe_size=len(reference.securities()),
-                              prices=prices if dataset == "short_selling" else None, history=history)
+    report = expectations.validate(dataset, frame, sessions, expected_sessions=expected,
+                                   universe_size=len(reference.securities()),
+                                   prices=prices if dataset == "short_selling" else None, history=history)
     with warehouse.connected(con) as con:
         warehouse.committed(con, lambda: warehouse.record_validation(con, report, run_id))
     if data_docs or not report.success:
-        quality.build_data_docs(report, run_id)
-    quality.raise_for_failures(report)
+        log.info("%s; Data Docs: %s", report.summary, data_docs_site.build(report, run_id) or "not updated")
+    else:
+        log.info("%s; Data Docs: none (a bulk chunk documents its failures only)", report.summary)
+    expectations.raise_for_failures(report)
     return {"rows": len(frame), "expectations": len(report.outcomes), "warnings": len(report.warnings)}
 
 
