@@ -303,10 +303,11 @@ def _tree_cpu_seconds(pid: int) -> float:
 
 
 def run(first: dt.date, scratch: Path, skip_airflow: bool, warehouses: list[str]) -> None:
-    from hk_market import quality, registry
+    from hk_market import expectations, registry
 
     memory, rows, wholes, catalog_cpu = PeakMemory(), [], {}, {}
-    quality.prepare_suites(registry.NAMES)  # Great Expectations' imports, once: each warehouse's path measured alike
+    # Great Expectations' imports, once: each warehouse's path measured alike
+    expectations.prepare_suites(registry.NAMES)
     for kind in warehouses:
         with warehouse_of(kind, scratch) as server_cpu:
             before = server_cpu()

@@ -11,6 +11,7 @@ validate, and load and build only if those let it through.
 
 import datetime as dt
 import json
+import logging
 import re
 import shutil
 from collections.abc import Callable
@@ -22,14 +23,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hk_market import pipeline, quality, reference, rules
+from hk_market import data_docs_site, pipeline, reference, rules
 from hk_market.datasets.prices import sample as prices_sample
 from hk_market.datasets.request import Request
 from hk_market.datasets.short_selling import parse as short_selling
 from hk_market.datasets.short_selling import sample as short_selling_sample
 from hk_market.datasets.southbound import parse as southbound
 from hk_market.datasets.southbound import sample as southbound_sample
-from hk_market.quality import DataQualityError
+from hk_market.expectations import DataQualityError
 from hk_market.sample.hkex_formats import render_short_selling_reports, render_stock_connect_js
 from hk_market.sources.errors import SourceDataError, StalePage
 
@@ -663,10 +664,11 @@ def test_an_unusual_but_real_input_loads_its_rows_flagged_in_quarantine_and_earl
     assert_same_contents(before_the_day(contents(warehouse)), before_the_day(before))
 
 
-def test_a_failed_validation_is_recorded_its_rows_quarantined_and_shown_in_the_data_docs(warehouse, monkeypatch):
+def test_a_failed_validation_is_recorded_its_rows_quarantined_and_shown_in_the_data_docs(warehouse, monkeypatch,
+                                                                                         caplog):
     send_instead(BAD_INPUTS["prices: 100x price spike"], monkeypatch)
 
-    with pytest.raises(DataQualityError):
+    with caplog.at_level(logging.INFO), pytest.raises(DataQualityError):
         run_day("prices", run_id="spike_run")
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -689,8 +691,14 @@ def test_a_failed_validation_is_recorded_its_rows_quarantined_and_shown_in_the_d
     assert failed["observed"].iloc[1].startswith("1 unexpected of 174 [e.g. 9")
     assert quarantined == [(DAY, "00700", "expect_column_values_to_be_between(turnover_price_beyond_day_range_pct); "
                                           "expect_column_values_to_be_between(security_change_pct)")]
-    index = (quality.data_docs_dir() / "index.html").read_text()
+    index = (data_docs_site.site_dir() / "index.html").read_text()
     assert "spike_run" in index
+    (told,) = [record.getMessage() for record in caplog.records if record.name == "hk_market.pipeline"
+               and "Data Docs" in record.getMessage()]  # the task log's one line for the dataset
+    outcome, page = told.split("; Data Docs: ")
+    assert outcome == (f"prices 2024-11-14: FAILED 1 critical of {len(recorded)} expectations, 1 warning, "
+                       "1 row quarantined")
+    assert Path(page).is_file() and "spike_run" in Path(page).parts
 
 
 def test_a_split_yahoo_does_not_declare_fails_the_day_naming_the_stock_and_declared_it_loads_flagged(

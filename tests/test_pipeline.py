@@ -5,7 +5,7 @@ import datetime as dt
 import duckdb
 import pytest
 
-from hk_market import calendar, landing, pipeline, quality
+from hk_market import calendar, expectations, landing, pipeline
 from hk_market.datasets.prices import live, sample
 from hk_market.datasets.request import Request
 from hk_market.registry import NAMES
@@ -73,7 +73,7 @@ def test_a_failed_validation_names_dataset_day_and_expectation(scratch_warehouse
     frame = landing.read("prices", day)
     frame.loc[frame["stock_code"] == "00700", "close"] = -1.0
     landing.write("prices", frame, day)
-    with pytest.raises(quality.DataQualityError) as failure:
+    with pytest.raises(expectations.DataQualityError) as failure:
         pipeline.validate("prices", day, "test")
     message = str(failure.value)
     assert message.startswith("prices 2024-11-14: ")

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from hk_market import pipeline, quality, settings, snapshot, transform, warehouse
+from hk_market import data_docs_site, expectations, pipeline, settings, snapshot, transform, warehouse
 from hk_market.airflow_glue import run_days
 from hk_market.datasets.southbound.schema import LANDING_SCHEMA as SOUTHBOUND_SCHEMA
 from hk_market.registry import NAMES
@@ -99,7 +99,7 @@ def con(scratch_warehouse):
         lambda con: warehouse.replace_window(con, f"prices{HOSTILE}", None, [DAY], "sample", "run"),
         lambda con: warehouse.replace_table(con, f"core.securities{HOSTILE}", None),
         lambda con: warehouse.record_validation(
-            con, quality.ValidationReport(f"prices{HOSTILE}", [DAY], [], pd.DataFrame()), "run"
+            con, expectations.ValidationReport(f"prices{HOSTILE}", [DAY], [], pd.DataFrame()), "run"
         ),
     ],
     ids=["mart model", "layer", "model file path", "dataset", "reference table", "validated dataset"],
@@ -126,9 +126,9 @@ def test_hostile_run_ids_are_stored_as_data_and_hostile_source_names_refused(scr
 
 def test_a_run_id_cannot_place_data_docs_outside_the_gx_folder(scratch_warehouse):
     no_flows = pd.DataFrame(columns=list(SOUTHBOUND_SCHEMA)).astype(SOUTHBOUND_SCHEMA)
-    report = quality.validate("southbound", no_flows, [DAY], expected_sessions=[])
+    report = expectations.validate("southbound", no_flows, [DAY], expected_sessions=[])
 
-    quality.build_data_docs(report, "../../../escaped")
+    data_docs_site.build(report, "../../../escaped")
 
     project = scratch_warehouse.parent.parent
     assert {path.relative_to(project).parts[0] for path in project.rglob("*")} == {"gx"}

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 
 import pandas as pd
 
-from hk_market import calendar, landing, lifeline, pipeline, quality, registry, settings, warehouse
+from hk_market import calendar, expectations, landing, lifeline, pipeline, registry, settings, warehouse
 from hk_market.hkex.pages import DailyQuotations
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ def run(start, end, datasets=None, refetch: bool = False, run_id: str | None = N
     try:
         landed = worker.submit(_extract_and_read, parts[0], datasets, refetch)
         with seconds.timing("validate"):
-            quality.prepare_suites(datasets)  # seconds of imports, while the first chunk is extracted
+            expectations.prepare_suites(datasets)  # seconds of imports, while the first chunk is extracted
         for number, chunk in enumerate(parts, start=1):
             with seconds.timing("waiting for extract"):
                 worker_seconds, frames = landed.result()

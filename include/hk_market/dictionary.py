@@ -11,7 +11,7 @@ from hk_market.datasets.prices.rules import SECURITY_MOVE_LIMIT_PCT
 
 HEADER = """# Data dictionary
 
-Generated from the DuckDB COMMENTs and the data quality suites (hk_market.quality) by
+Generated from the DuckDB COMMENTs and the data quality suites (hk_market.rules) by
 `python -m hk_market.dictionary`; do not edit by hand (`make dictionary` regenerates it, and a test
 fails when it drifts from the DDL or the suites).
 Codes are HKEX five-digit stock codes as text; percentages are in percent, point changes in

@@ -176,7 +176,7 @@ def replace_estimated_turnover(con: duckdb.DuckDBPyConnection, published: pd.Dat
 
 
 def record_validation(con: duckdb.DuckDBPyConnection, report, run_id: str) -> None:
-    """Record a quality.ValidationReport's outcomes, and quarantine its failing rows."""
+    """Record a expectations.ValidationReport's outcomes, and quarantine its failing rows."""
     registry.dataset(report.dataset)
     first, last = min(report.sessions), max(report.sessions)
     outcomes = pd.DataFrame(
