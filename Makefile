@@ -94,7 +94,7 @@ sql: $(VENV)/.installed-sql
 	@echo "DuckDB's CLI on the same file: $(BIN)/duckdb -readonly $(HK_MARKET_SNAPSHOT)"
 	$(BIN)/harlequin --adapter duckdb --read-only "$(HK_MARKET_SNAPSHOT)"
 
-## dictionary: regenerate docs/data-dictionary.md from the DDL's COMMENTs
+## dictionary: regenerate docs/data-dictionary.md from the models' YAML (include/sql/marts/*.yml) and the quality suites
 dictionary: $(VENV)/.installed
 	$(BIN)/python -m hk_market.dictionary > docs/data-dictionary.md
 

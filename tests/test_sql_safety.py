@@ -30,6 +30,9 @@ REVIEWED_SQL_TEXT = {
     ("include/hk_market/warehouse.py", "replace_window"): "dataset: checked against DATASETS, quoted",
     ("include/hk_market/warehouse.py", "record_validation"): "report.dataset: checked against DATASETS, quoted",
     ("include/hk_market/transform.py", "rebuild"): "layer, model: checked against transform.MODELS, quoted",
+    ("include/hk_market/models.py", "ddl"): "names and descriptions from the models' YAML, quoted and literal()s; "
+    "data_type checked against DATA_TYPES",
+    ("include/hk_market/models.py", "grain_breaks"): "the model's names and grain from its YAML, quoted",
     ("include/hk_market/report.py", "_group_moves"): "kind: a key of GROUP_MARTS (KeyError otherwise)",
     ("include/hk_market/report.py", "_index_history"): "INDEX_ORDER: a constant",
     ("include/hk_market/report.py", "day_facts"): "INDEX_ORDER: a constant",
@@ -38,7 +41,7 @@ REVIEWED_SQL_TEXT = {
     "the snapshot's path a literal() (ATTACH binds nothing)",
     ("include/hk_market/extensions.py", "path"): "not SQL: a message (a package name from the constant PACKAGES)",
     ("include/hk_market/extensions.py", "load"): "the wheel's file path as a literal() (LOAD takes no parameters)",
-    ("include/hk_market/lake.py", "open_lake"): "the setting and HK_MARKET_LAKE_DATA as literal()s; LAKE a constant",
+    ("include/hk_market/lake.py", "_attach_lake"): "the setting and HK_MARKET_LAKE_DATA as literal()s; LAKE a constant",
     ("include/hk_market/lake.py", "open_motherduck"): "the setting as a literal(), its database as a quoted name",
     ("include/hk_market/lake.py", "conflicting_table"): "LAKE, a constant; the id is a bound parameter",
     ("include/hk_market/lake.py", "analyst_sql"): "wheel paths and the setting as literal()s; LAKE a constant",
