@@ -79,6 +79,7 @@ run: $(AIRFLOW_HOME)/.ready
 ## Airflow must not share one with the DAG tests')
 test: $(VENV)/.installed-dev $(VENV)/.installed-sql
 	$(BIN)/ruff check dags include plugins tests bench cluster
+	$(BIN)/sqlfluff lint include/sql
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest -m cluster tests/cluster
 

@@ -21,5 +21,6 @@ theme_days as (
 select
     trade_date,
     theme,
-    unnest(moves)  -- noqa: AL03 (a struct's unnest is its fields, each a column of its own name)
+    -- a struct's unnest is its fields, each a column named after it: nothing to alias
+    unnest(moves)  -- noqa: AL03
 from theme_days
