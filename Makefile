@@ -75,11 +75,12 @@ airflow: $(AIRFLOW_HOME)/.ready $(AIRFLOW_PASSWORDS)
 run: $(AIRFLOW_HOME)/.ready
 	$(BIN)/python -m hk_market.airflow_glue.run_days --from $(FROM) --to $(TO)
 
-## test: lint, the import contracts (.importlinter) and the whole test suite; the Celery cluster's test in a pytest
+## test: lint, the import contracts (.importlinter), the SQL lint (.sqlfluff) and the whole test suite; the Celery cluster's test in a pytest
 ## process of its own (its in-process Airflow must not share one with the DAG tests')
 test: $(VENV)/.installed-dev $(VENV)/.installed-sql
 	$(BIN)/ruff check dags include plugins tests bench cluster
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/sqlfluff lint include/sql
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest -m cluster tests/cluster
 
@@ -95,7 +96,7 @@ sql: $(VENV)/.installed-sql
 	@echo "DuckDB's CLI on the same file: $(BIN)/duckdb -readonly $(HK_MARKET_SNAPSHOT)"
 	$(BIN)/harlequin --adapter duckdb --read-only "$(HK_MARKET_SNAPSHOT)"
 
-## dictionary: regenerate docs/data-dictionary.md from the DDL's COMMENTs
+## dictionary: regenerate docs/data-dictionary.md from the models' YAML (include/sql/marts/*.yml) and the quality suites
 dictionary: $(VENV)/.installed
 	$(BIN)/python -m hk_market.dictionary > docs/data-dictionary.md
 

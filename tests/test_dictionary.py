@@ -9,7 +9,7 @@ def fresh_schema() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def test_the_data_dictionary_in_docs_matches_the_warehouse_comments():
+def test_the_data_dictionary_in_docs_matches_the_models_yaml_and_the_quality_suites():
     documented = (settings.PROJECT_ROOT / "docs" / "data-dictionary.md").read_text()
     assert documented == dictionary.render(fresh_schema()), "run `make dictionary` and commit the result"
 

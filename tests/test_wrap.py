@@ -1,6 +1,6 @@
 import datetime as dt
 
-from hk_market import report, warehouse, wrap
+from hk_market import report, transform, warehouse, wrap
 
 DAY = dt.date(2024, 11, 13)
 BITCOIN = {"instrument": "BTC-USD", "name": "Bitcoin (US$)", "close": 91051.0, "change_pct": 3.2}
@@ -124,8 +124,7 @@ def test_a_falling_theme_is_led_by_its_five_biggest_decliners(scratch_warehouse)
         con.executemany("insert into core.security_groups values ('theme', 'Gold', ?)", [[code] for code in changes])
         con.executemany("insert into marts.security_daily (trade_date, stock_code, close, change_pct) "
                         "values (?, ?, 1.0, ?)", [[DAY, code, change] for code, change in changes.items()])
-        con.execute("insert into marts.theme_daily by name "
-                    "select * rename (group_name as theme) from core.group_moves('theme', $day, $day)", {"day": DAY})
+        transform.rebuild(con, "marts", "theme_daily", DAY, DAY)
         (theme,) = report._group_moves(con, "theme", DAY)
     assert [(m["stock_code"], m["change_pct"]) for m in theme["leaders"]] == [
         ("00002", -6.0), ("00006", -5.0), ("00004", -4.0), ("00005", -3.0), ("00003", -2.0)]

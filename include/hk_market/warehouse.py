@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from hk_market import lake, registry, settings
+from hk_market import lake, models, registry, settings
 
 # committed(con, work): work() in one transaction, retried on a DuckLake conflict (WriteConflict names the table).
 from hk_market.lake import WarehouseUnavailable, WriteConflict, committed  # noqa: F401 (callers use them)
@@ -22,6 +22,8 @@ from hk_market.sql_text import quote_identifier
 log = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 600
 # The only table names put into SQL text besides raw.<dataset> and audit.quarantine_<dataset>.
+# The models' tables need the schemas and the scripts' macros; the later scripts migrate older warehouses' tables.
+MODELS_DDL = "50_models.sql"
 REFERENCE_TABLES = ("core.securities", "core.indices", "core.index_constituents", "core.security_groups",
                     "core.trading_calendar")
 
@@ -109,8 +111,11 @@ def connected(con: duckdb.DuckDBPyConnection | None = None) -> Iterator[duckdb.D
 
 @cache
 def _ddl() -> tuple[tuple[str, ...], str]:
-    """The DDL scripts of include/sql/ddl/ in order, and the SHA-256 of them all."""
-    scripts = tuple(script.read_text() for script in sorted((settings.SQL_DIR / "ddl").glob("*.sql")))
+    """The DDL scripts of include/sql/ddl/ and the models' tables (made from their YAML, applied where a file
+    MODELS_DDL would sort) in name order, and the SHA-256 of them all."""
+    files = {path.name: path.read_text() for path in (settings.SQL_DIR / "ddl").glob("*.sql")}
+    files[MODELS_DDL] = "\n".join(model.ddl() for model in models.build_order())
+    scripts = tuple(files[name] for name in sorted(files))
     return scripts, hashlib.sha256("\n".join(scripts).encode()).hexdigest()
 
 

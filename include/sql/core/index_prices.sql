@@ -8,5 +8,6 @@ select
     prev_close,
     100 * (close / prev_close - 1) as change_pct
 from raw.prices
-where trade_date between $start and $end
-    and stock_code in (select index_code from core.indices)
+where
+    trade_date between $start and $end
+    and stock_code in (select i.index_code from core.indices as i)

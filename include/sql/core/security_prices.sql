@@ -7,9 +7,10 @@ select
     low,
     close,
     prev_close,
-    100 * (close / prev_close - 1) as change_pct,
     volume,
-    turnover_hkd
+    turnover_hkd,
+    100 * (close / prev_close - 1) as change_pct
 from raw.prices
-where trade_date between $start and $end
-    and stock_code not in (select index_code from core.indices)
+where
+    trade_date between $start and $end
+    and stock_code not in (select i.index_code from core.indices as i)

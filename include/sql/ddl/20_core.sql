@@ -1,5 +1,5 @@
--- Reference tables are replaced whole from include/seeds/ on every run; fact tables are rebuilt
--- per window of sessions by the models in include/sql/core/.
+-- Reference tables, replaced whole from include/seeds/ on every run. The fact tables of core and marts
+-- are the models' (include/sql/core/, include/sql/marts/): their DDL is made from each model's YAML.
 create table if not exists core.trading_calendar (
     trade_date date not null,
     prev_session date,
@@ -26,41 +26,3 @@ create table if not exists core.security_groups (
     group_name varchar not null,
     stock_code varchar not null
 );
-create table if not exists core.security_prices (
-    trade_date date not null,
-    stock_code varchar not null,
-    open double,
-    high double,
-    low double,
-    close double not null,
-    prev_close double,
-    change_pct double,
-    volume bigint,
-    turnover_hkd double
-);
-create table if not exists core.index_prices (
-    trade_date date not null,
-    index_code varchar not null,
-    open double,
-    high double,
-    low double,
-    close double not null,
-    prev_close double,
-    change_pct double
-);
-create table if not exists core.short_selling (
-    trade_date date not null,
-    stock_code varchar not null,
-    short_shares bigint not null,
-    short_turnover_hkd double not null,
-    from_daily_quotations boolean  -- Main Board only: the session's GEM figures are unknown
-);
-create table if not exists core.southbound (
-    trade_date date not null,
-    channel varchar not null,
-    buy_hkd double not null,
-    sell_hkd double not null,
-    net_buy_hkd double not null
-);
--- Warehouses created before short selling read from Daily Quotations pages was told apart.
-alter table core.short_selling add column if not exists from_daily_quotations boolean;

@@ -30,14 +30,29 @@ comment on table audit.validation_results is 'Every expectation evaluated by val
 -- Rows that broke a validation expectation, with the expectation; the day they belong to never
 -- reaches core or marts.
 create table if not exists audit.quarantine_prices as
-    select * exclude (source, run_id, loaded_at), ''::varchar as expectation, ''::varchar as run_id, now()::timestamp as quarantined_at
-    from raw.prices limit 0;
+select
+    * exclude (source, run_id, loaded_at),
+    ''::varchar as expectation,
+    ''::varchar as run_id,
+    now()::timestamp as quarantined_at
+from raw.prices
+where false;
 create table if not exists audit.quarantine_short_selling as
-    select * exclude (source, run_id, loaded_at), ''::varchar as expectation, ''::varchar as run_id, now()::timestamp as quarantined_at
-    from raw.short_selling limit 0;
+select
+    * exclude (source, run_id, loaded_at),
+    ''::varchar as expectation,
+    ''::varchar as run_id,
+    now()::timestamp as quarantined_at
+from raw.short_selling
+where false;
 create table if not exists audit.quarantine_southbound as
-    select * exclude (source, run_id, loaded_at), ''::varchar as expectation, ''::varchar as run_id, now()::timestamp as quarantined_at
-    from raw.southbound limit 0;
+select
+    * exclude (source, run_id, loaded_at),
+    ''::varchar as expectation,
+    ''::varchar as run_id,
+    now()::timestamp as quarantined_at
+from raw.southbound
+where false;
 alter table audit.quarantine_southbound add column if not exists total_turnover_hkd double;
 alter table audit.quarantine_prices add column if not exists turnover_estimated boolean;
 alter table audit.quarantine_short_selling add column if not exists from_daily_quotations boolean;

@@ -2,7 +2,9 @@
 -- The point change compares with the previous HKEX session, which may lie before the window.
 -- Turnovers come from marts.security_daily (built first): no second join of the prices with short selling.
 with window_days as (
-    select trade_date, prev_session
+    select
+        trade_date,
+        prev_session
     from core.trading_calendar
     where trade_date between $start and $end
 ),
@@ -20,8 +22,8 @@ constituent_days as (
         core.sum_hkd(s.turnover_hkd) as constituents_turnover_hkd,
         core.sum_hkd(s.short_turnover_hkd) as short_turnover_hkd
     from marts.security_daily as s
-    join core.index_constituents as c using (stock_code)
-    where s.trade_date in (select trade_date from ratio_days)
+    inner join core.index_constituents as c on s.stock_code = c.stock_code
+    where s.trade_date in (select d.trade_date from ratio_days as d)
     group by c.index_code, s.trade_date
 ),
 
@@ -44,7 +46,7 @@ select
     r.short_sell_ratio_pct,
     r.short_sell_ratio_pct - prev.short_sell_ratio_pct as short_sell_ratio_change_pp
 from core.index_prices as i
-join window_days as w using (trade_date)
-left join core.indices as x using (index_code)
-left join ratios as r on r.index_code = i.index_code and r.trade_date = i.trade_date
-left join ratios as prev on prev.index_code = i.index_code and prev.trade_date = w.prev_session
+inner join window_days as w on i.trade_date = w.trade_date
+left join core.indices as x on i.index_code = x.index_code
+left join ratios as r on i.index_code = r.index_code and i.trade_date = r.trade_date
+left join ratios as prev on i.index_code = prev.index_code and w.prev_session = prev.trade_date

@@ -3,9 +3,18 @@
 -- beyond it, a filter the scan applies, are then ranked. Ties go to the lower code. Not materialized:
 -- each reader scans marts.security_daily with its own filters rather than buffering every liquid row.
 with liquid as not materialized (
-    select trade_date, stock_code, name, sector, close, change_pct, volume, turnover_hkd
+    select
+        trade_date,
+        stock_code,
+        name,
+        sector,
+        close,
+        change_pct,
+        volume,
+        turnover_hkd
     from marts.security_daily
-    where trade_date between $start and $end
+    where
+        trade_date between $start and $end
         and turnover_hkd >= 20e6
         and close >= 0.5
         and change_pct is not null
@@ -25,9 +34,10 @@ gainers as (
         l.trade_date,
         'gainer' as direction,
         row_number() over (partition by l.trade_date order by l.change_pct desc, l.stock_code::integer) as rank,
-        l.* exclude (trade_date)
+        -- exclude names a column of l's, which it cannot qualify
+        l.* exclude (trade_date)  -- noqa: RF02
     from liquid as l
-    join cutoffs as c on c.trade_date = l.trade_date and l.change_pct >= c.gainer_cutoff
+    inner join cutoffs as c on l.trade_date = c.trade_date and l.change_pct >= c.gainer_cutoff
     where l.change_pct > 0
     qualify rank <= 10
 ),
@@ -37,9 +47,10 @@ losers as (
         l.trade_date,
         'loser' as direction,
         row_number() over (partition by l.trade_date order by l.change_pct asc, l.stock_code::integer) as rank,
-        l.* exclude (trade_date)
+        -- exclude names a column of l's, which it cannot qualify
+        l.* exclude (trade_date)  -- noqa: RF02
     from liquid as l
-    join cutoffs as c on c.trade_date = l.trade_date and l.change_pct <= c.loser_cutoff
+    inner join cutoffs as c on l.trade_date = c.trade_date and l.change_pct <= c.loser_cutoff
     where l.change_pct < 0
     qualify rank <= 10
 )

@@ -1,7 +1,12 @@
 -- Year-to-date sums need every loaded day of the year before the window, so the channels are read
 -- from the first year of the window; ytd_complete compares loaded days with the calendar's.
 with channels as (
-    select trade_date, channel, buy_hkd, sell_hkd, net_buy_hkd
+    select
+        trade_date,
+        channel,
+        buy_hkd,
+        sell_hkd,
+        net_buy_hkd
     from core.southbound
     where trade_date between make_date(year($start::date), 1, 1) and $end
 ),
@@ -9,7 +14,12 @@ with channels as (
 with_total as (
     select * from channels
     union all
-    select trade_date, 'TOTAL', core.sum_hkd(buy_hkd), core.sum_hkd(sell_hkd), core.sum_hkd(net_buy_hkd)
+    select
+        trade_date,
+        'TOTAL' as channel,
+        core.sum_hkd(buy_hkd) as buy_hkd,
+        core.sum_hkd(sell_hkd) as sell_hkd,
+        core.sum_hkd(net_buy_hkd) as net_buy_hkd
     from channels
     group by trade_date
 ),
@@ -45,5 +55,5 @@ select
     e.ytd_sessions_expected,
     y.ytd_sessions_loaded = e.ytd_sessions_expected as ytd_complete
 from year_to_date as y
-join expected as e using (trade_date)
+inner join expected as e using (trade_date)
 where y.trade_date between $start and $end
