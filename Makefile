@@ -90,7 +90,9 @@ $(VENV)/.installed-sql: $(VENV)/.installed requirements-sql.txt
 	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --compile-bytecode -r requirements-sql.txt -c constraints.txt
 	touch $@
 
-## sql: an interactive SQL session (harlequin, read-only) on the analyst snapshot; safe while runs write
+## sql: an interactive SQL session (harlequin, read-only) on the analyst snapshot; safe while runs write. The marts
+## are there as loaded, and as readable.<mart> views (prices, percentages, HK$ m to fixed places); readable.sessions
+## names each session's source (docs/querying.md)
 sql: $(VENV)/.installed-sql
 	@test -f "$(HK_MARKET_SNAPSHOT)" || (echo "no analyst snapshot at $(HK_MARKET_SNAPSHOT) yet: run \`make run\` first"; exit 1)
 	@echo "DuckDB's CLI on the same file: $(BIN)/duckdb -readonly $(HK_MARKET_SNAPSHOT)"

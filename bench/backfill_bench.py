@@ -9,7 +9,7 @@ whose catalog is a throwaway local Postgres (tests/services/postgres.py, stopped
 data in the scratch folder; then the Airflow path (the bulk backfill DAG under `airflow dags test`, on the
 file), and the floor: a bare DuckDB load of the same price rows from the landed Parquet, measured in the
 same run (the fastest of FLOOR_REPEATS). Each library path is printed as a ratio to the floor, wall and CPU.
-Targets (DESIGN.md): library path at most 10x the floor's CPU, DuckLake at most 1.5x the file, peak memory
+Targets (docs/benchmark.md): library path at most 10x the floor's CPU, DuckLake at most 1.5x the file, peak memory
 < 2 GB. The Postgres server's own CPU is printed beside the DuckLake's.
 
 The library path extracts each chunk in a worker process while the one before is validated and

@@ -1,22 +1,17 @@
 """
 ### hk_market_backfill: a range of Hong Kong trading days in bulk
 
-For long ranges (months to years) where one `hk_market_daily` run per day would be slow. Splits
-the range's HKEX sessions into chunks (one mapped task group per chunk): each chunk is extracted
-in one batch per dataset to the Parquet landing zone (files already landed are reused unless
-`refetch` is set, so a re-run does not fetch again; an unreadable one is fetched again), validated with
-Great Expectations, and loaded with one set-based statement per table, replacing the chunk's days and
-building their core and marts in one transaction: a day is never in `raw` without its marts. Then the
-analyst snapshot is published.
+For months to years, where one `hk_market_daily` run per day would be slow: the range's HKEX sessions in
+chunks (one mapped task group each), every chunk extracted in one batch per dataset, validated, and loaded
+with its core and marts in one transaction; then the analyst snapshot is published. Running a range again
+changes nothing.
 
-**Params:** `start`, `end` (YYYY-MM-DD; checked before any work: they must parse, start ≤ end,
-not in the future, inside the XHKG calendar), `datasets` (default all three), `refetch`
-(default false), `chunk_sessions` (default 250, about a year).
+**Params:** `start`, `end` (YYYY-MM-DD, checked first), `datasets` (default all three), `refetch` (default
+false), `chunk_sessions` (default 250, about a year).
 
-**Run it:** `make backfill START=2024-01-02 END=2024-11-14`, or trigger with those params from
-the UI. Running the same range again changes nothing. Task logs report "chunk n of N" with rows.
+**Run it:** `make backfill START=2024-01-02 END=2024-11-14`, or trigger with those params from the UI.
 
-**Who to call:** the hk-market data engineering team (owner `hk-market`).
+**Docs:** `docs/backfills.md`. **Who to call:** the hk-market data engineering team (owner `hk-market`).
 """
 
 import datetime as dt

@@ -1,41 +1,18 @@
 """
 ### hk_market_daily: one Hong Kong trading day into the DuckDB warehouse
 
-Produces the day's rows in `raw.*`, `core.*` and the analyst marts (`marts.security_daily`,
-`marts.market_summary`, `marts.southbound_daily`, `marts.sector_daily`, `marts.theme_daily`,
-`marts.movers_daily`) from three datasets: daily prices, HKEX short selling, Stock Connect
-southbound flows.
+Loads the day's prices, HKEX short selling and Stock Connect southbound flows into `raw`, `core` and the
+analyst marts, then publishes the analyst snapshot and the day's market wrap. Runs weekdays at 17:30
+Asia/Hong_Kong; a day that is not an HKEX session ends as *skipped*.
 
-**When:** weekdays at 17:30 Asia/Hong_Kong, after the close. A day that is not an HKEX session
-(exchange-calendars `XHKG`), or that HKEX's own page says had no trading (a typhoon closure), ends as
-*skipped*; a day after today in Hong Kong fails in `plan`. The first
-run into an empty warehouse also loads the previous session, so changes and point changes are right from
-day one.
+**Order of work:** plan → extract → validate (Great Expectations, fails closed) → load and build the marts
+(one transaction) → refresh_turnover (live only) → publish → summarise. Writers share the pool `duckdb_writer`.
 
-**Order of work:** plan the window → extract each dataset to Parquet landing (retries with
-backoff) → validate each with Great Expectations (fails closed, no retry: failing rows go to
-`audit.quarantine_<dataset>`) → `load` all datasets and build their core and marts in one transaction (a
-day is never in `raw` without its marts; a day an earlier run left so is built too) → on `live`, replace the
-estimated turnover of earlier sessions (up to 10 back) loaded before HKEX's Daily Quotations were out with
-HKEX's and rebuild those sessions' core and marts in the same transaction, so their short selling ratios
-become HKEX's (nothing to do on `sample`) → publish the analyst snapshot (`hk_market_analyst.duckdb`, replaced
-atomically) and the day's market wrap (`reports/<date>.md` and `.html`) → log the day's summary from the
-snapshot. Writers share the one-slot pool `duckdb_writer`.
+**Source:** the Variable `hk_market_source`, else `HK_MARKET_SOURCE`: `sample` (default, offline) or `live`.
 
-**Source:** the Airflow Variable `hk_market_source` when set, else `HK_MARKET_SOURCE`: `sample` (the
-default, the embedded offline market) or `live` (Yahoo Finance and HKEX; a day whose files are not out
-yet retries, bad data fails at once). `plan` reads it once per run; a change takes effect from the next run.
+**Backfill:** unpause, then `airflow backfill create --dag-id hk_market_daily …`; long ranges: `hk_market_backfill`.
 
-**Backfill:** unpause the DAG, then `airflow backfill create --dag-id hk_market_daily --from-date 2024-11-01
---to-date 2024-11-14T17:30:00+08:00` (a bare `--to-date` is midnight UTC and would leave out that day's
-17:30 HKT run); re-running a day replaces that day and leaves every mart identical. For long ranges use
-`hk_market_backfill`.
-
-**Alerts:** a failed task logs one line (`hk-market task failed: dag=… task=… day=… cause=…`, logger
-`hk_market.alerts`); a run not finished within 90 minutes of being queued (19:00 HKT for the 17:30 scheduled
-run) logs `hk-market deadline missed: …` from the triggerer. Both are e-mailed through the Airflow connection
-`hk_market_alerts` when it exists (docs/operations.md).
-
+**Docs:** `docs/daily-run.md`, `docs/backfills.md`, `docs/operations.md` (alerts, settings), `docs/querying.md`.
 **Who to call:** the hk-market data engineering team (owner `hk-market`).
 """
 

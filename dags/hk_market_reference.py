@@ -1,24 +1,14 @@
 """
 ### hk_market_reference: the securities universe, refreshed weekly
 
-Produces `core.securities` and `core.security_groups`: the curated seeds (`include/seeds/`, with
-their sectors and themes) plus every equity, REIT and ETF on HKEX's List of Securities
-(`ListOfSecurities.xlsx`), a security without a curated sector as `Unclassified`. The list is landed
-at `landing/<source>/reference/list_of_securities.parquet`; every `hk_market_daily` run reloads the
-reference tables from the same source's universe, and the live prices download it.
+Produces `core.securities` and `core.security_groups`: the curated seeds (`include/seeds/`) plus every
+equity, REIT and ETF on HKEX's List of Securities, a security without a curated sector as `Unclassified`.
+Every `hk_market_daily` run reloads the reference tables from the same source's universe.
 
-**When:** Saturdays at 08:00 Asia/Hong_Kong, after the week's last session; listings change slowly.
+**When:** Saturdays at 08:00 Asia/Hong_Kong. **Source:** as `hk_market_daily`'s. **Backfill:** none (the
+list is a snapshot of today); trigger a run to refresh it now.
 
-**Order of work:** extract the list (retries with backoff; the `sample` source renders one listing its
-curated universe, so the seeds alone come out) → load the reference tables in one transaction (pool
-`duckdb_writer`).
-
-**Source:** the Airflow Variable `hk_market_source` when set, else `HK_MARKET_SOURCE`, read once by the
-extract and handed to the load.
-
-**Backfill:** none: the list is a snapshot of today; trigger a run to refresh it now.
-
-**Who to call:** the hk-market data engineering team (owner `hk-market`).
+**Docs:** `docs/sources.md`. **Who to call:** the hk-market data engineering team (owner `hk-market`).
 """
 
 import datetime as dt

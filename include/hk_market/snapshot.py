@@ -1,4 +1,5 @@
-"""The analyst snapshot: a copy of the warehouse's marts, core and audit that analysts query.
+"""The analyst snapshot: a copy of the warehouse's marts, core and audit that analysts query, with the views of
+include/sql/snapshot/ (the marts with readable types, and the source of every session).
 
 DuckDB lets no other process open a file while a run writes it, so analysts read this copy instead. A DuckLake
 needs none: analysts attach the lake read-only from their own DuckDB and see committed days only, so publish
@@ -19,6 +20,7 @@ from hk_market.sql_text import literal, quote_identifier
 
 log = logging.getLogger(__name__)
 SNAPSHOT_SCHEMAS = ("marts", "core", "audit")
+VIEWS_DIR = settings.SQL_DIR / "snapshot"
 
 
 def publish(warehouse_path: Path | str | None = None, snapshot_path: Path | None = None) -> Path | str:
@@ -47,6 +49,7 @@ def publish(warehouse_path: Path | str | None = None, snapshot_path: Path | None
                 con.execute(f"insert into {quote_identifier('snapshot', schema, table)} by name "
                             f"select * from {quote_identifier(source, schema, table)}")
             con.execute("drop schema if exists snapshot.raw cascade")
+            _create_views(con, source)
             con.execute("checkpoint snapshot")
             con.execute("detach snapshot")
         os.replace(partial, target)
@@ -54,6 +57,16 @@ def publish(warehouse_path: Path | str | None = None, snapshot_path: Path | None
         _remove(partial)
     log.info("published the analyst snapshot %s (%d tables)", target, len(tables))
     return target
+
+
+def _create_views(con, source: str) -> None:
+    """Create the views of include/sql/snapshot/ in the snapshot, naming its tables as the snapshot's own."""
+    con.execute("use snapshot")
+    try:
+        for script in sorted(VIEWS_DIR.glob("*.sql")):
+            con.execute(script.read_text())
+    finally:
+        con.execute(f"use {quote_identifier(source)}")
 
 
 def _partial(target: Path, pid: int) -> Path:

@@ -1,4 +1,4 @@
-"""Every figure of ../shared/reference/hk-market-wrap-2024-11-14.txt, read from the marts that the real
+"""Every figure of the real market wrap of 2024-11-14 that the sample reproduces, read from the marts that the real
 DAG built for 2024-11-14 on the sample source, to the wrap's printed precision."""
 
 import pytest
