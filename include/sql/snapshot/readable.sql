@@ -55,18 +55,20 @@ from marts.southbound_daily;
 
 -- Sectors and themes share one shape: only the group's column differs.
 create or replace macro readable.group_moves(group_table) as table
-select
-    * exclude (avg_change_pct, median_change_pct, turnover_hkd, short_sell_ratio_pct, best_change_pct,
-               worst_change_pct, best_stock_code, worst_stock_code),
-    readable.pct(avg_change_pct) as avg_change_pct,
-    readable.pct(median_change_pct) as median_change_pct,
-    readable.hkd_m(turnover_hkd) as turnover_hkd_m,
-    readable.pct(short_sell_ratio_pct) as short_sell_ratio_pct,
-    best_stock_code,
-    readable.pct(best_change_pct) as best_change_pct,
-    worst_stock_code,
-    readable.pct(worst_change_pct) as worst_change_pct
-from query_table(group_table);
+    select
+        * exclude (
+            avg_change_pct, median_change_pct, turnover_hkd, short_sell_ratio_pct, best_change_pct,
+            worst_change_pct, best_stock_code, worst_stock_code
+        ),
+        readable.pct(avg_change_pct) as avg_change_pct,
+        readable.pct(median_change_pct) as median_change_pct,
+        readable.hkd_m(turnover_hkd) as turnover_hkd_m,
+        readable.pct(short_sell_ratio_pct) as short_sell_ratio_pct,
+        best_stock_code,
+        readable.pct(best_change_pct) as best_change_pct,
+        worst_stock_code,
+        readable.pct(worst_change_pct) as worst_change_pct
+    from query_table(group_table);
 
 create or replace view readable.sector_daily as from readable.group_moves('marts.sector_daily');
 
