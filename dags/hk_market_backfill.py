@@ -10,7 +10,8 @@ building their core and marts in one transaction: a day is never in `raw` withou
 analyst snapshot is published.
 
 **Params:** `start`, `end` (YYYY-MM-DD; checked before any work: they must parse, start ≤ end,
-not in the future, inside the XHKG calendar), `datasets` (default all three), `refetch`
+not in the future, inside the XHKG calendar), `datasets` (default all four: prices, short selling,
+southbound, macro), `refetch`
 (default false), `chunk_sessions` (default 250, about a year).
 
 **Run it:** `make backfill START=2024-01-02 END=2024-11-14`, or trigger with those params from
@@ -23,9 +24,8 @@ import datetime as dt
 
 from airflow.sdk import Param, dag, task, task_group
 
+from hk_market import DATASETS
 from hk_market.dag_defaults import DEFAULT_ARGS, EXTRACT_RETRIES, WRITER_POOL, mart_assets, session_days
-
-DATASETS = ["prices", "short_selling", "southbound"]
 
 
 @dag(
@@ -38,7 +38,7 @@ DATASETS = ["prices", "short_selling", "southbound"]
     params={
         "start": Param(type="string", format="date", description="first day, YYYY-MM-DD"),
         "end": Param(type="string", format="date", description="last day, YYYY-MM-DD"),
-        "datasets": Param(DATASETS, type="array", items={"type": "string", "enum": DATASETS}),
+        "datasets": Param(list(DATASETS), type="array", items={"type": "string", "enum": list(DATASETS)}),
         "refetch": Param(False, type="boolean", description="fetch again even where files are landed"),
         "chunk_sessions": Param(250, type="integer", minimum=1, maximum=2500),
     },

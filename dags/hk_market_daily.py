@@ -3,8 +3,8 @@
 
 Produces the day's rows in `raw.*`, `core.*` and the analyst marts (`marts.security_daily`,
 `marts.market_summary`, `marts.southbound_daily`, `marts.sector_daily`, `marts.theme_daily`,
-`marts.movers_daily`) from three datasets: daily prices, HKEX short selling, Stock Connect
-southbound flows.
+`marts.movers_daily`, `marts.macro_daily`) from four datasets: daily prices, HKEX short selling, Stock Connect
+southbound flows, and the market's drivers (Bitcoin, the US dollar index, gold, USD/CNH from Yahoo Finance).
 
 **When:** weekdays at 17:30 Asia/Hong_Kong, after the close. A day that is not an HKEX session
 (exchange-calendars `XHKG`), or that HKEX's own page says had no trading (a typhoon closure), ends as

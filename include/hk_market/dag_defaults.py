@@ -15,7 +15,7 @@ WRITER_POOL = "duckdb_writer"  # one slot: one DuckDB writer at a time
 WAREHOUSE_CONNECTION = "hk_market_warehouse"  # when it exists: the DuckLake's Postgres catalog (else duckdb_default)
 SOURCE_VARIABLE = "hk_market_source"  # an Airflow Variable that, when set, overrides HK_MARKET_SOURCE
 MART_TABLES = ("security_daily", "market_summary", "southbound_daily", "sector_daily", "theme_daily",
-               "movers_daily")
+               "movers_daily", "macro_daily")
 
 DEFAULT_ARGS = {
     "owner": "hk-market",

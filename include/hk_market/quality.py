@@ -16,7 +16,7 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from itertools import chain
@@ -27,12 +27,22 @@ import numpy as np
 import pandas as pd
 
 from hk_market import calendar, settings
+from hk_market.datasets.macro import rules as macro
+from hk_market.quality_rules import (
+    CRITICAL,
+    WARNING,
+    DatasetRules,
+    Related,
+    Rule,
+    columns_named,
+    critical,
+    label,
+    warning,
+)
 from hk_market.sources import prices, short_selling, southbound
 
 log = logging.getLogger(__name__)
 
-CRITICAL = "critical"
-WARNING = "warning"
 INDEX_CODES = ("HSI", "HSCEI", "HSTECH")
 # A day move beyond it is flagged, not failed: small stocks move more than 50 % on news often, and one such row
 # must not stop the day for the other securities. Broken data is told from real moves by levels against the loaded
@@ -69,74 +79,9 @@ ACCEPTED_DTYPES = {
 DATA_DOCS_VALIDATIONS_LISTED = 30  # the index lists the latest (its cost grows with each one listed)
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One expectation of a suite: a gx.expectations class name, its arguments, its severity, and what it stops
-    in the project's words (the data dictionary lists it)."""
-
-    expectation: str
-    kwargs: dict
-    severity: str
-    meaning: str = ""
-
-    @property
-    def label(self) -> str:
-        """As ExpectationOutcome.label names it, e.g. expect_column_values_to_be_between(close)."""
-        return _label(_snake_case(self.expectation), _columns(self.kwargs))
-
-
-def critical(expectation: str, meaning: str = "", **kwargs) -> Rule:
-    """A rule whose failure stops the load."""
-    return Rule(expectation, kwargs, CRITICAL, meaning)
-
-
-def warning(expectation: str, meaning: str = "", **kwargs) -> Rule:
-    """A rule whose failure is reported, its rows quarantined (listed), but lets the load go on."""
-    return Rule(expectation, kwargs, WARNING, meaning)
-
-
-def _snake_case(name: str) -> str:
-    """ExpectColumnValuesToBeBetween -> expect_column_values_to_be_between."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 def _parameter(name: str) -> dict:
     """A value supplied per run (GE's $PARAMETER), so a dataset's suite is built once."""
     return {"$PARAMETER": name}
-
-
-@dataclass(frozen=True)
-class Related:
-    """What a frame is checked against beyond itself.
-
-    prices: the landed prices of the same sessions (short selling's volume and day range);
-    history: the closes already loaded for sessions before the frame's (trade_date, stock_code, close), which
-    each row's prev_close must agree with.
-    """
-
-    prices: pd.DataFrame | None = None
-    history: pd.DataFrame | None = None
-
-
-DerivedColumns = Callable[[pd.DataFrame, Related], dict[str, pd.Series]]
-
-
-@dataclass(frozen=True)
-class DatasetRules:
-    """What a dataset's landing frame must satisfy, on top of the rules every dataset shares.
-
-    Each session must hold at least universe_share of the reference universe's size in rows, when the
-    caller gives that size, else min_rows_per_session. derived_columns(landing, related) adds the helper
-    columns some rules check.
-    """
-
-    landing_schema: Mapping[str, str]
-    key: tuple[str, ...]  # one row per key
-    required: tuple[str, ...]  # columns that must not be null
-    min_rows_per_session: int
-    universe_share: float | None
-    rules: tuple[Rule, ...]
-    derived_columns: DerivedColumns | None = None
 
 
 def _price_checks(landing: pd.DataFrame, related: Related) -> dict[str, pd.Series]:
@@ -452,6 +397,7 @@ DATASETS: dict[str, DatasetRules] = {
         ),
         derived_columns=_unbalanced_turnover,
     ),
+    "macro": macro.RULES,
 }
 
 
@@ -524,11 +470,7 @@ class ExpectationOutcome:
     @property
     def label(self) -> str:
         """The expectation and its column(s), e.g. expect_column_values_to_be_between(close)."""
-        return _label(self.expectation, self.column)
-
-
-def _label(expectation: str, column: str | None) -> str:
-    return f"{expectation}({column})" if column else expectation
+        return label(self.expectation, self.column)
 
 
 @dataclass
@@ -859,16 +801,11 @@ def _outcome(result) -> ExpectationOutcome:
     config = result.expectation_config
     return ExpectationOutcome(
         expectation=config.type,
-        column=_columns(config.kwargs),
+        column=columns_named(config.kwargs),
         severity=config.severity.value,
         success=bool(result.success),
         observed=_observed(result),
     )
-
-
-def _columns(kwargs: dict) -> str | None:
-    names = [kwargs[key] for key in ("column", "column_A", "column_B") if key in kwargs]
-    return ", ".join(names + list(kwargs.get("column_list", []))) or None
 
 
 def _observed(result) -> str:
@@ -998,14 +935,14 @@ def _cache_configurations() -> None:
 def _expectations_by_label(dataset: str) -> dict:
     """The dataset's registered expectations by label, which finds a result's (a rerun's results have no ids)."""
     return {
-        _label(expectation.expectation_type, _columns(expectation.configuration.kwargs)): expectation
+        label(expectation.expectation_type, columns_named(expectation.configuration.kwargs)): expectation
         for expectation in _validation_definition(dataset).suite.expectations
     }
 
 
 def _result_label(result) -> str:
     config = result.expectation_config
-    return _label(config.type, _columns(config.kwargs))
+    return label(config.type, columns_named(config.kwargs))
 
 
 def _failing_rows(

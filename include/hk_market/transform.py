@@ -7,10 +7,10 @@ import duckdb
 from hk_market import settings
 from hk_market.sql_text import quote_identifier
 
-CORE_MODELS = ("security_prices", "index_prices", "short_selling", "southbound")
+CORE_MODELS = ("security_prices", "index_prices", "short_selling", "southbound", "macro_closes")
 # In dependency order: later marts read marts.security_daily.
 MART_MODELS = ("security_daily", "market_summary", "southbound_daily", "sector_daily", "theme_daily",
-               "movers_daily")
+               "movers_daily", "macro_daily")
 MODELS = {"core": CORE_MODELS, "marts": MART_MODELS}  # the only names rebuild() puts into SQL
 # The marts whose rows read earlier days, and how far past a window they are rebuilt: the short selling
 # ratio's change reads the previous session (so the next loaded session, in the next year too), the

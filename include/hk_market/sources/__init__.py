@@ -12,6 +12,7 @@ from functools import partial
 import pandas as pd
 
 from hk_market import reference, settings
+from hk_market.datasets.macro import parse as macro
 from hk_market.sources import daily_quotations, prices, short_selling, southbound
 
 
@@ -31,6 +32,8 @@ def extract(dataset: str, sessions: list[dt.date], source: str | None = None,
         return short_selling.parse_many(fetch["short_selling"](sessions))
     if dataset == "southbound":
         return southbound.parse_many(fetch["southbound"](sessions))
+    if dataset == "macro":
+        return macro.parse(fetch["macro"](sessions), sessions)
     raise ValueError(f"unknown dataset {dataset!r}")
 
 
@@ -62,13 +65,16 @@ def publishes_turnover_late(source: str | None = None) -> bool:
 def _fetchers(source: str, full_market: bool) -> dict[str, Callable[[list[dt.date]], object]]:
     """upstream -> the source's fetch(sessions) for it."""
     if source == "live":
+        from hk_market.datasets.macro import live as macro_live
         from hk_market.sources import live
 
         return {"prices": live.fetch_prices, "daily_quotations": live.fetch_daily_quotations,
-                "short_selling": live.fetch_short_selling, "southbound": live.fetch_southbound}
+                "short_selling": live.fetch_short_selling, "southbound": live.fetch_southbound,
+                "macro": macro_live.fetch}
+    from hk_market.datasets.macro import sample as macro_sample
     from hk_market.sources import sample
 
-    return {"prices": partial(sample.fetch_prices, full_market=full_market),
+    return {"macro": macro_sample.fetch, "prices": partial(sample.fetch_prices, full_market=full_market),
             "daily_quotations": partial(sample.fetch_daily_quotations, full_market=full_market),
             "short_selling": partial(sample.fetch_short_selling, full_market=full_market),
             "southbound": sample.fetch_southbound}

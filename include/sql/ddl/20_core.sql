@@ -64,3 +64,10 @@ create table if not exists core.southbound (
 );
 -- Warehouses created before short selling read from Daily Quotations pages was told apart.
 alter table core.short_selling add column if not exists from_daily_quotations boolean;
+create table if not exists core.macro_closes (
+    trade_date date not null,
+    instrument varchar not null,
+    close_date date not null,
+    close double not null,
+    prev_close double
+);

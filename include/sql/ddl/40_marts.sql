@@ -159,3 +159,19 @@ comment on column marts.movers_daily.close is 'Closing price in HKD.';
 comment on column marts.movers_daily.change_pct is 'Change against the previous session''s close, in percent.';
 comment on column marts.movers_daily.volume is 'Shares traded.';
 comment on column marts.movers_daily.turnover_hkd is 'Turnover in HKD.';
+
+create table if not exists marts.macro_daily (
+    trade_date date not null,
+    instrument varchar not null,
+    close_date date not null,
+    close double not null,
+    prev_close double,
+    change_pct double
+);
+comment on table marts.macro_daily is 'One row per trading day and market driver (Bitcoin, the US dollar index, gold, USD/CNH, from Yahoo Finance): its latest close on or before the HKEX session, and its move.';
+comment on column marts.macro_daily.trade_date is 'HKEX trading session.';
+comment on column marts.macro_daily.instrument is 'Yahoo Finance ticker: ''BTC-USD'' (Bitcoin in US$), ''DX-Y.NYB'' (US dollar index, ICE), ''GC=F'' (gold futures, COMEX, US$ an ounce), ''CNH=X'' (offshore yuan per US$).';
+comment on column marts.macro_daily.close_date is 'The instrument''s own trading day whose close this is: the latest on or before trade_date (Bitcoin trades every day; on a US holiday the dollar index and gold keep the previous US day''s close).';
+comment on column marts.macro_daily.close is 'Close in the instrument''s unit: US$ (Bitcoin; gold an ounce), index points (dollar index), CNH per US$.';
+comment on column marts.macro_daily.prev_close is 'The instrument''s close on its own trading day before close_date.';
+comment on column marts.macro_daily.change_pct is 'Change of close against prev_close, in percent.';

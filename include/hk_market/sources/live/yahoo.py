@@ -87,13 +87,14 @@ def _download(tickers: list[str], sessions: list[dt.date]) -> tuple[pd.DataFrame
     end = max(sessions) + dt.timedelta(days=1)  # yfinance's end is exclusive
     frames, reasons = [], {}
     for first in range(0, len(tickers), CHUNK_SIZE):
-        frame, chunk_reasons = _download_chunk(tickers[first : first + CHUNK_SIZE], start, end)
+        frame, chunk_reasons = download(tickers[first : first + CHUNK_SIZE], start, end)
         frames.append(frame)
         reasons.update(chunk_reasons)
     return pd.concat(frames, axis=1).sort_index(axis=1), reasons
 
 
-def _download_chunk(tickers: list[str], start: dt.date, end: dt.date) -> tuple[pd.DataFrame, dict[str, str]]:
+def download(tickers: list[str], start: dt.date, end: dt.date) -> tuple[pd.DataFrame, dict[str, str]]:
+    """One yf.download call (end exclusive), retried on a rate limit; with what yfinance logged per failed ticker."""
     for attempt in range(RATE_LIMIT_RETRIES):
         try:
             return _download_once(tickers, start, end)

@@ -1,0 +1,1 @@
+"""One folder per dataset, all the same shape: schema, parse, live, sample, rules."""
