@@ -120,6 +120,8 @@ def test_the_source_is_read_once_per_run_so_a_change_mid_run_waits_for_the_next(
 def test_a_live_day_loaded_before_hkex_published_its_turnover_gets_it_from_the_next_days_run(
     run_daily, tmp_path, monkeypatch
 ):
+    from hk_market.datasets.macro import live as macro_live
+    from hk_market.datasets.macro import sample as macro_sample
     from hk_market.sources import daily_quotations, live
 
     earlier = dt.date(2024, 11, 13)
@@ -130,6 +132,7 @@ def test_a_live_day_loaded_before_hkex_published_its_turnover_gets_it_from_the_n
     monkeypatch.setattr(live, "fetch_prices", sample.fetch_prices)
     monkeypatch.setattr(live, "fetch_short_selling", sample.fetch_short_selling)
     monkeypatch.setattr(live, "fetch_southbound", sample.fetch_southbound)
+    monkeypatch.setattr(macro_live, "fetch", macro_sample.fetch)
     monkeypatch.setattr(live, "fetch_daily_quotations", lambda sessions: [published[day] for day in sessions
                                                                           if day in published])
     monkeypatch.setenv("HK_MARKET_SOURCE", "live")
