@@ -6,8 +6,8 @@ chunks (one mapped task group each), every chunk extracted in one batch per data
 with its core and marts in one transaction; then the analyst snapshot is published. Running a range again
 changes nothing.
 
-**Params:** `start`, `end` (YYYY-MM-DD, checked first), `datasets` (default all three), `refetch` (default
-false), `chunk_sessions` (default 250, about a year).
+**Params:** `start`, `end` (YYYY-MM-DD, checked first), `datasets` (default all four: prices, short selling,
+southbound, macro), `refetch` (default false), `chunk_sessions` (default 250, about a year).
 
 **Run it:** `make backfill START=2024-01-02 END=2024-11-14`, or trigger with those params from the UI.
 

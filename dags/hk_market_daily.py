@@ -1,9 +1,9 @@
 """
 ### hk_market_daily: one Hong Kong trading day into the DuckDB warehouse
 
-Loads the day's prices, HKEX short selling and Stock Connect southbound flows into `raw`, `core` and the
-analyst marts, then publishes the analyst snapshot and the day's market wrap. Runs weekdays at 17:30
-Asia/Hong_Kong; a day that is not an HKEX session ends as *skipped*.
+Loads the day's prices, HKEX short selling, Stock Connect southbound flows and the market's drivers (Bitcoin,
+the US dollar index, gold, USD/CNH) into `raw`, `core` and the analyst marts, then publishes the analyst snapshot
+and the day's market wrap. Runs weekdays at 17:30 Asia/Hong_Kong; a day that is not an HKEX session ends as *skipped*.
 
 **Order of work:** plan → extract → validate (Great Expectations, fails closed) → load and build the marts
 (one transaction) → refresh_turnover (live only) → publish → summarise. Writers share the pool `duckdb_writer`.

@@ -30,8 +30,9 @@ def test_what_ran_shows_rows_per_dataset_and_the_validation_outcome_from_the_aud
                     "('r1', 'southbound', $day, $day, 'ExpectColumnValuesToNotBeNull', 'channel', 'critical', true, "
                     "'', now())", {"day": DAY})
     table = run_days.what_ran([a_run("r1", {"plan": "success", "validate_prices": "failed"})]).splitlines()
-    assert table[1].split() == ["Day", "Run", "prices", "short_selling", "southbound", "Validation", "Outcome"]
-    assert table[2].split() == ["2024-11-14", "failed", "174", "-", "2", "1", "of", "2", "failed", "(prices)",
+    assert table[1].split() == ["Day", "Run", "prices", "short_selling", "southbound", "macro", "Validation",
+                                "Outcome"]
+    assert table[2].split() == ["2024-11-14", "failed", "174", "-", "2", "-", "1", "of", "2", "failed", "(prices)",
                                 "failed:", "validate_prices"]
 
 
@@ -46,7 +47,7 @@ def test_what_ran_on_a_fresh_machine_where_no_run_reached_the_warehouse_shows_no
     skipped = a_run("r1", {"plan": "skipped"})
     assert not scratch_warehouse.exists()
     table = run_days.what_ran([skipped]).splitlines()
-    assert table[2].split() == ["2024-11-14", "success", "-", "-", "-", "-", "skipped:", "not", "an", "HKEX",
+    assert table[2].split() == ["2024-11-14", "success", "-", "-", "-", "-", "-", "skipped:", "not", "an", "HKEX",
                                 "trading", "day"]
 
 

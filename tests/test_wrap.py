@@ -3,7 +3,10 @@ import datetime as dt
 from hk_market import report, transform, warehouse, wrap
 
 DAY = dt.date(2024, 11, 13)
-BITCOIN = {"instrument": "BTC-USD", "name": "Bitcoin (US$)", "close": 91051.0, "change_pct": 3.2}
+DRIVERS = [{"instrument": "DX-Y.NYB", "name": "US dollar index", "close": 106.69, "change_pct": 0.34},
+           {"instrument": "GC=F", "name": "Gold (US$/oz)", "close": None, "change_pct": None},
+           {"instrument": "BTC-USD", "name": "Bitcoin (US$)", "close": 91051.0, "change_pct": 3.2},
+           {"instrument": "CNH=X", "name": "USD/CNH", "close": 7.2312, "change_pct": None}]
 
 
 def first_session_facts(source: str | None = "sample", drivers: list[dict] | None = None,
@@ -71,12 +74,12 @@ def test_a_live_wrap_says_it_is_live_and_a_day_without_a_recorded_load_says_so()
         assert "Source: not recorded (no load of this day in audit.runs)." in unknown
 
 
-def test_drivers_are_key_figures_and_a_story_group_only_when_the_wrap_has_them():
-    without = wrap.render(first_session_facts(), "wrap.md.j2")
-    assert "Drivers" not in without
-    with_drivers = wrap.render(first_session_facts(drivers=[BITCOIN]), "wrap.md.j2")
-    assert "| **Drivers** | | |\n| Bitcoin (US$) | 91,051.00 | +3.20% |" in with_drivers
-    assert "## Drivers\n\nBitcoin (US$) rose 3.20% to 91,051.00." in with_drivers
+def test_market_drivers_are_key_figures_and_a_story_paragraph_with_n_a_for_what_is_not_loaded():
+    text = wrap.render(first_session_facts(drivers=DRIVERS), "wrap.md.j2")
+    assert ("| **Market drivers** | | |\n| US dollar index | 106.69 | +0.34% |\n| Gold (US$/oz) | n/a | n/a |\n"
+            "| Bitcoin (US$) | 91,051.00 | +3.20% |\n| USD/CNH | 7.2312 | n/a |") in text
+    assert ("## Market drivers\n\nMarket drivers: the US dollar index rose 0.34% to 106.69, gold n/a, Bitcoin rose "
+            "3.20% to around US$91,051 and USD/CNH at 7.2312 (no previous close loaded).") in text
 
 
 def test_a_rise_in_short_selling_reads_bearish_and_a_fall_in_price_too():
@@ -113,7 +116,7 @@ def test_the_source_of_a_day_is_each_datasets_latest_load_and_sample_if_any_is(s
         con.execute("insert into audit.runs values ('run', $day, $day, 'sample', 'southbound', 1, now())",
                     {"day": DAY})
         assert report.day_facts(con, DAY).source == "sample"
-        assert report.day_facts(con, DAY).drivers == []  # no marts.macro_daily yet
+        assert [d["close"] for d in report.day_facts(con, DAY).drivers] == [None] * 4  # no macro loaded: n/a
 
 
 def test_a_falling_theme_is_led_by_its_five_biggest_decliners(scratch_warehouse):

@@ -35,10 +35,11 @@ DATASETS = {dataset.name: dataset for dataset in (
     Dataset("prices", history_checked=True),
     Dataset("short_selling", prices_checked=True),
     Dataset("southbound", southbound_sessions=True),
+    Dataset("macro"),
 )}
 NAMES = tuple(DATASETS)
 MART_TABLES = ("security_daily", "market_summary", "southbound_daily", "sector_daily", "theme_daily",
-               "movers_daily")
+               "movers_daily", "macro_daily")
 
 
 def dataset(name: str) -> Dataset:

@@ -10,13 +10,14 @@ from pathlib import Path
 import duckdb
 
 from hk_market import warehouse
+from hk_market.datasets.macro.schema import INSTRUMENTS
 from hk_market.sample.market import ANCHOR_DAY
 
 HISTORY_SESSIONS = 20
 INDEX_ORDER = "index_code <> 'HSI', index_code <> 'HSCEI', index_code"  # HSI, HSCEI, HSTECH
 GROUP_MARTS = {"theme": "marts.theme_daily", "sector": "marts.sector_daily"}
+DRIVER_DECIMALS = {"CNH=X": 4}  # USD/CNH moves in the fourth decimal
 LEADERS = 5  # members the wrap names for a theme: enough for each the reference wrap names (Gold, Semiconductors)
-DRIVER_NAMES = {"BTC-USD": "Bitcoin (US$)", "DX-Y.NYB": "US dollar index", "GC=F": "Gold (US$/oz)", "CNH=X": "USD/CNH"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class DayFacts:
     losers: list[dict]
     index_history: dict[str, list[tuple[dt.date, float]]]
     source: str | None  # "sample" or "live"; None when no load of the day is recorded
-    drivers: list[dict]  # marts.macro_daily's rows, where the warehouse has that mart
+    drivers: list[dict]  # one per driver (instrument, name, close, change_pct), None where not loaded
 
     @property
     def source_note(self) -> str:
@@ -111,12 +112,12 @@ def _source(con: duckdb.DuckDBPyConnection, day: dt.date) -> str | None:
 
 
 def _drivers(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[dict]:
-    """The day's drivers (Bitcoin, the US dollar, gold, USD/CNH) from marts.macro_daily; none without that mart."""
-    (exists,) = con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
-                            "and schema_name = 'marts' and table_name = 'macro_daily'").fetchone()
-    rows = _dicts(con, "select instrument, close, change_pct from marts.macro_daily where trade_date = $day "
-                       "order by instrument", {"day": day}) if exists else []
-    return [row | {"name": DRIVER_NAMES.get(row["instrument"], row["instrument"])} for row in rows]
+    """Each driver's close and move on the day from marts.macro_daily, in the order the wrap cites them; close
+    and change_pct None for a driver not loaded (Yahoo served none, or the day was loaded without macro)."""
+    loaded = {row["instrument"]: row for row in _dicts(
+        con, "select instrument, close, change_pct from marts.macro_daily where trade_date = $day", {"day": day})}
+    return [{"instrument": instrument, "name": name, "close": loaded.get(instrument, {}).get("close"),
+             "change_pct": loaded.get(instrument, {}).get("change_pct")} for instrument, name in INSTRUMENTS.items()]
 
 
 def day_facts(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayFacts | None:
@@ -154,6 +155,13 @@ def trading_days(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
     return [row[0] for row in rows]
 
 
+def driver_level(driver: dict) -> str:
+    """A driver's close as printed: to DRIVER_DECIMALS (2 by default), n/a when not loaded."""
+    if driver["close"] is None:
+        return "n/a"
+    return f"{driver['close']:,.{DRIVER_DECIMALS.get(driver['instrument'], 2)}f}"
+
+
 def _signed(value: float | None, unit: str = "%") -> str:
     return "n/a" if value is None else f"{value:+.2f}{unit}"
 
@@ -163,8 +171,8 @@ def _ratio(value: float | None) -> str:
 
 
 def day_summary(day: dt.date, path: Path | None = None) -> str:
-    """The day as text: its source first, then indices, short selling ratios, southbound, themes, sectors and top
-    movers."""
+    """The day as text: its source first, then indices, short selling ratios, southbound, themes, sectors, market
+    drivers and top movers."""
     with warehouse.connect(path, read_only=True) as con:
         facts = day_facts(con, day)
     if facts is None:
@@ -186,6 +194,8 @@ def day_summary(day: dt.date, path: Path | None = None) -> str:
     lines += ["", "Sectors (average move; advancers/decliners)"]
     lines += [f"  {sector['name']:<26} {_signed(sector['avg_change_pct']):>7}   "
               f"{sector['advancers']:>3}/{sector['decliners']:<3}" for sector in facts.sectors]
+    lines += ["", "Market drivers (latest close on or before the session; change against its previous close)"]
+    lines += [f"  {d['name']:<20} {driver_level(d):>10}  {_signed(d['change_pct']):>7}" for d in facts.drivers]
     for title, movers in (("Top gainers", facts.gainers), ("Top losers", facts.losers)):
         lines += ["", title]
         lines += [f"  {m['rank']}. {m['stock_code']} {m['name'] or '':<28} {m['close']:>9.3f}  "

@@ -15,6 +15,9 @@ from hk_market import charts, report, settings, warehouse
 
 TEMPLATES = Path(__file__).with_name("templates")
 STORY_THEMES, STORY_THEME_PCT = 3, 1.0  # the story tells the largest falls and rises of at least 1 %, 3 of each
+# How the story names each market driver, and its level ({} the close).
+STORY_DRIVERS = {"DX-Y.NYB": ("the US dollar index", "{:,.2f}"), "GC=F": ("gold", "US${:,.2f} an ounce"),
+                 "BTC-USD": ("Bitcoin", "around US${:,.0f}"), "CNH=X": ("USD/CNH", "{:,.4f}")}
 
 
 def _price(value: float) -> str:
@@ -70,10 +73,18 @@ def story_themes(themes: list[dict]) -> tuple[list[dict], list[dict]]:
     return told, [theme for theme in moved if theme not in told]
 
 
+def story_drivers(drivers: list[dict]) -> list[dict]:
+    """The market drivers as the story cites them: name, level in words (None when not loaded), change_pct."""
+    return [{"name": STORY_DRIVERS[d["instrument"]][0], "change_pct": d["change_pct"],
+             "level": None if d["close"] is None else STORY_DRIVERS[d["instrument"]][1].format(d["close"])}
+            for d in drivers]
+
+
 def story(facts: report.DayFacts) -> list[tuple[str, list[str]]]:
     """The wrap's groups of paragraphs, in plain words: (heading, paragraphs)."""
     told, other_themes = story_themes(facts.themes)
     text = templates().get_template("story.txt.j2").render(facts=facts, told=told, other_themes=other_themes,
+                                                           drivers=story_drivers(facts.drivers),
                                                            story_theme_pct=f"{STORY_THEME_PCT:g}")
     groups: list[tuple[str, list[str]]] = []
     for paragraph in (" ".join(block.split()) for block in text.split("\n\n") if block.strip()):
@@ -102,7 +113,8 @@ def _southbound_rows(facts: report.DayFacts) -> list[tuple[str, str, str, str]]:
 
 
 def key_figures(facts: report.DayFacts) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
-    """The table a wrap opens with: (group, rows of (label, level, change, tone)); drivers only where loaded."""
+    """The table a wrap opens with: (group, rows of (label, level, change, tone)); a market driver not loaded
+    reads n/a."""
     number, signed_pct = FILTERS["number"], FILTERS["signed_pct"]
     groups = [
         ("Indices", [(ix["index_name"], number(ix["close"]), signed_pct(ix["change_pct"]), _tone(ix["change_pct"]))
@@ -112,8 +124,8 @@ def key_figures(facts: report.DayFacts) -> list[tuple[str, list[tuple[str, str, 
                                   _tone(ix["short_sell_ratio_change_pp"], bearish_when_up=True))
                                  for ix in facts.indices]),
         ("Southbound Stock Connect", _southbound_rows(facts)),
-        ("Drivers", [(d["name"], number(d["close"]), signed_pct(d["change_pct"]), _tone(d["change_pct"]))
-                     for d in facts.drivers]),
+        ("Market drivers", [(d["name"], report.driver_level(d), signed_pct(d["change_pct"]), _tone(d["change_pct"]))
+                            for d in facts.drivers]),
     ]
     return [(title, rows) for title, rows in groups if rows]
 

@@ -198,9 +198,9 @@ def test_no_two_writer_tasks_overlapped(cluster, runs):
     writers = sorted((dt.datetime.fromisoformat(ti["start_date"]), dt.datetime.fromisoformat(ti["end_date"]),
                       f"{ti['dag_run_id']}:{ti['task_id']}[{ti['map_index']}]")
                      for ti in task_instances(cluster, runs) if ti["pool"] == WRITER_POOL and ti["start_date"])
-    # Seven writer tasks per daily run (plan, three validates, load with the marts, refresh_turnover, publish);
+    # Eight writer tasks per daily run (plan, four validates, load with the marts, refresh_turnover, publish);
     # the backfill's three chunk loads (each with its marts) and publish.
-    assert len(writers) == 2 * 7 + 3 + 1, writers
+    assert len(writers) == 2 * 8 + 3 + 1, writers
     overlaps = [(earlier[2], later[2]) for earlier, later in itertools.pairwise(writers) if later[0] < earlier[1]]
     assert not overlaps, overlaps
 

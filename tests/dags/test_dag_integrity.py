@@ -35,7 +35,7 @@ def test_daily_dag_is_documented_tagged_and_owned(daily_dag):
 
 
 def test_extract_tasks_retry_with_exponential_backoff(daily_dag):
-    for dataset in ("prices", "short_selling", "southbound"):
+    for dataset in ("prices", "short_selling", "southbound", "macro"):
         task = daily_dag.get_task(f"extract_{dataset}")
         assert task.retries >= 2
         assert task.retry_exponential_backoff
@@ -43,20 +43,21 @@ def test_extract_tasks_retry_with_exponential_backoff(daily_dag):
 
 
 def test_validation_failures_are_not_retried(daily_dag):
-    for dataset in ("prices", "short_selling", "southbound"):
+    for dataset in ("prices", "short_selling", "southbound", "macro"):
         assert daily_dag.get_task(f"validate_{dataset}").retries == 0
 
 
 def test_every_task_that_writes_the_warehouse_takes_the_one_writer_pool(daily_dag):
-    writers = {"plan", "validate_prices", "validate_short_selling", "validate_southbound", "load", "refresh_turnover",
-               "publish"}
+    writers = {"plan", "validate_prices", "validate_short_selling", "validate_southbound", "validate_macro", "load",
+               "refresh_turnover", "publish"}
     assert {task.task_id for task in daily_dag.tasks if task.pool == "duckdb_writer"} == writers
 
 
 def test_the_last_task_that_writes_the_marts_emits_one_asset_per_mart(daily_dag):
     uris = {asset.uri for asset in daily_dag.get_task("refresh_turnover").outlets}
     assert uris == {f"duckdb://hk_market/marts/{mart}" for mart in (
-        "security_daily", "market_summary", "southbound_daily", "sector_daily", "theme_daily", "movers_daily")}
+        "security_daily", "market_summary", "southbound_daily", "sector_daily", "theme_daily", "movers_daily",
+        "macro_daily")}
 
 
 def test_every_task_has_a_timeout(daily_dag):

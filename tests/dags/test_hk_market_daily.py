@@ -6,6 +6,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from hk_market.datasets.macro import live as macro_live
+from hk_market.datasets.macro import sample as macro_sample
 from hk_market.datasets.prices import live as prices_live
 from hk_market.datasets.prices import sample as prices_sample
 from hk_market.datasets.request import Request
@@ -135,6 +137,7 @@ def test_a_live_day_loaded_before_hkex_published_its_turnover_gets_it_from_the_n
     monkeypatch.setattr(prices_live, "yahoo_frame", prices_sample.yahoo_frame)
     monkeypatch.setattr(short_selling_live, "fetch", short_selling_sample.fetch)
     monkeypatch.setattr(southbound_live, "fetch", southbound_sample.fetch)
+    monkeypatch.setattr(macro_live, "fetch", macro_sample.fetch)
     monkeypatch.setattr(prices_live, "fetch_daily_quotations", lambda request: [
         published[day] for day in request.sessions if day in published])
     monkeypatch.setenv("HK_MARKET_SOURCE", "live")

@@ -48,7 +48,7 @@ def test_only_the_task_that_writes_the_warehouse_takes_the_writer_pool(reference
 
 
 @pytest.mark.parametrize("dag_id, task_ids", [
-    ("hk_market_daily", ["extract_prices", "extract_short_selling", "extract_southbound"]),
+    ("hk_market_daily", ["extract_prices", "extract_short_selling", "extract_southbound", "extract_macro"]),
     ("hk_market_backfill", ["chunk.extract_chunk"]),
     ("hk_market_reference", ["extract_list_of_securities"]),
 ])

@@ -32,12 +32,14 @@ def test_make_run_ends_with_what_ran_the_last_sessions_market_and_where_things_a
     warehouse, snapshot, reports, printed = make_run.warehouse, make_run.snapshot, make_run.reports, make_run.printed
     assert make_run.exit_code == 0
     table = printed[printed.index("What ran (rows loaded per dataset, the look-back session included)") + 1:]
-    assert table[0].split() == ["Day", "Run", "prices", "short_selling", "southbound", "Validation", "Outcome"]
-    assert table[1].split() == ["2024-10-11", "success", "-", "-", "-", "-", "skipped:", "not", "an", "HKEX",
+    assert table[0].split() == ["Day", "Run", "prices", "short_selling", "southbound", "macro", "Validation",
+                                "Outcome"]
+    assert table[1].split() == ["2024-10-11", "success", "-", "-", "-", "-", "-", "skipped:", "not", "an", "HKEX",
                                 "trading", "day"]
-    day, state, prices, short_selling, southbound, checked, passed, outcome = table[2].split()
+    day, state, prices, short_selling, southbound, macro, checked, passed, outcome = table[2].split()
     assert (day, state, passed, outcome) == ("2024-10-14", "success", "passed", "loaded")
     assert int(prices) > 300 and int(short_selling) > 200 and int(southbound) == 4  # with the look-back 2024-10-10
+    assert int(macro) == 2 * 4  # the four drivers on the day and its look-back
     assert int(checked) > 50
     stages = printed[printed.index("Seconds per stage (task durations; extract and validate summed over datasets)") + 1]
     assert set(stages.split()) == {"Day", "plan", "extract", "validate", "load", "refresh_turnover",

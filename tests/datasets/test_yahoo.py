@@ -12,6 +12,7 @@ import pytest
 from yfinance.exceptions import YFRateLimitError
 
 from hk_market.datasets.prices import yahoo
+from hk_market.sources import yahoo as yahoo_api
 from hk_market.sources.errors import HostUnreachable, NotPublished, SourceUnavailable
 
 DAY = dt.date(2024, 11, 14)
@@ -60,14 +61,14 @@ class FakeDownload:
 @pytest.fixture
 def download(monkeypatch, yfinance_frame) -> FakeDownload:
     fake = FakeDownload(yfinance_frame)
-    monkeypatch.setattr(yahoo.yf, "download", fake)
+    monkeypatch.setattr(yahoo_api.yf, "download", fake)
     return fake
 
 
 @pytest.fixture
 def waits(monkeypatch) -> list[float]:
     slept: list[float] = []
-    monkeypatch.setattr(yahoo.time, "sleep", slept.append)
+    monkeypatch.setattr(yahoo_api.time, "sleep", slept.append)
     return slept
 
 
@@ -139,7 +140,7 @@ def test_a_rate_limit_raised_by_yfinance_itself_is_retried(download, waits, monk
             raise error
         return download(tickers, **options)
 
-    monkeypatch.setattr(yahoo.yf, "download", raises_once)
+    monkeypatch.setattr(yahoo_api.yf, "download", raises_once)
     yahoo.daily_bars([DAY], securities(5), INDICES)
     assert waits == [30.0]
 

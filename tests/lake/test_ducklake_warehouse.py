@@ -21,7 +21,8 @@ from hk_market.registry import NAMES
 PROJECT = Path(__file__).resolve().parents[2]
 DAYS = calendar.sessions(dt.date(2024, 11, 8), dt.date(2024, 11, 14))  # five sessions
 ANALYST_TABLES = ("marts.security_daily", "marts.market_summary", "marts.southbound_daily", "marts.sector_daily",
-                  "marts.theme_daily", "marts.movers_daily", "core.security_prices", "core.short_selling")
+                  "marts.theme_daily", "marts.movers_daily", "marts.macro_daily", "core.security_prices",
+                  "core.short_selling")
 
 
 def run_days(days: list[dt.date], run_id: str = "test") -> None:

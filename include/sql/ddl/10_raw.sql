@@ -43,3 +43,13 @@ alter table raw.southbound add column if not exists total_turnover_hkd double;
 alter table raw.prices add column if not exists turnover_estimated boolean;
 alter table raw.short_selling add column if not exists from_daily_quotations boolean;
 alter table raw.prices add column if not exists split_ratio double;
+create table if not exists raw.macro (
+    trade_date date not null,
+    instrument varchar not null,
+    close_date date,
+    close double,
+    prev_close double,
+    source varchar not null,
+    run_id varchar not null,
+    loaded_at timestamp not null
+);

@@ -1,7 +1,8 @@
 -- The marts as an analyst reads them in a SQL IDE: the marts keep doubles (the pipeline sums and compares
 -- them), which harlequin shows as 19435.8 or 5.83585e+10. These views show the same rows with fixed places:
 -- stock prices to HK$0.001 (HKEX's tick), index levels to 0.01, percentages and points to 0.01, money in
--- HK$ million to 0.01 (the unit in the column's name, as HKEX prints Stock Connect's).
+-- HK$ million to 0.01 (the unit in the column's name, as HKEX prints Stock Connect's), the market's drivers
+-- to 0.0001 (USD/CNH's places; Bitcoin, gold and the dollar index print fewer).
 create schema if not exists readable;
 
 -- The places, once: analysts can call these too (readable.hkd_m(sum(turnover_hkd))).
@@ -9,6 +10,7 @@ create or replace macro readable.price(amount) as amount::decimal(18, 3);
 create or replace macro readable.index_level(level) as level::decimal(18, 2);
 create or replace macro readable.pct(percent) as percent::decimal(9, 2);
 create or replace macro readable.hkd_m(hkd) as (hkd / 1e6)::decimal(18, 2);
+create or replace macro readable.driver_level(level) as level::decimal(18, 4);
 
 create or replace view readable.security_daily as
 select
@@ -87,6 +89,16 @@ select
     volume,
     readable.hkd_m(turnover_hkd) as turnover_hkd_m
 from marts.movers_daily;
+
+create or replace view readable.macro_daily as
+select
+    trade_date,
+    instrument,
+    close_date,
+    readable.driver_level(close) as close,
+    readable.driver_level(prev_close) as prev_close,
+    readable.pct(change_pct) as change_pct
+from marts.macro_daily;
 
 -- Which source each session an analyst sees came from: each dataset's latest load covering the session (a
 -- load replaces its sessions), as the run summary and the wrap read it; 'sample' if any dataset's is.

@@ -1,11 +1,6 @@
-"""Daily bars from Yahoo Finance through yfinance 1.x: batched downloads, failed tickers counted.
-
-`yf.download` never raises for a failed ticker: it logs `['0700.HK']: <reason>` to the `yfinance`
-logger and returns NaN columns. So each call's log lines are captured: a rate limit retries the
-chunk with exponential backoff (YFRateLimitError); a chunk in which every ticker failed to connect
-means the network is down (HostUnreachable, not retried), or Yahoo is slow if they timed out
-(SourceUnavailable, retried); a ticker without a close on a requested session counts against
-settings.min_price_coverage(). An index must always be there: a failed index ticker is tried
+"""The prices' daily bars from Yahoo Finance: downloads in batches (hk_market.sources.yahoo, which retries a rate
+limit and tells no network from a slow Yahoo), failed tickers counted: a ticker without a close on a requested
+session counts against settings.min_price_coverage(). An index must always be there: a failed index ticker is tried
 under INDEX_FALLBACKS and otherwise fails the day.
 
 Hang Seng TECH: Yahoo lists it as HSTECH.HK (the seeds' ticker) and has also served it as ^HSTECH,
@@ -13,35 +8,21 @@ so that is the fallback. An ETF tracking it (03033, 03032) is not a fallback: it
 index level, so close and change would be wrong.
 """
 
-import ast
 import datetime as dt
 import logging
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 import pandas as pd
-import yfinance as yf
-from yfinance.const import _BASE_URL_
-from yfinance.exceptions import YFRateLimitError
 
 from hk_market import calendar, settings
 from hk_market.datasets.prices.parse import hong_kong_sessions
-from hk_market.sources.errors import HostUnreachable, NotPublished, SourceDataError, SourceUnavailable
+from hk_market.sources.errors import NotPublished, SourceDataError
+from hk_market.sources.yahoo import download
 
 log = logging.getLogger(__name__)
 
-YAHOO_HOST = urlsplit(_BASE_URL_).hostname
 CHUNK_SIZE = 200                     # tickers per yf.download call
-RATE_LIMIT_RETRIES = 3
-RATE_LIMIT_BACKOFF_SECONDS = 30.0    # doubles on each retry
 INDEX_FALLBACKS = {"HSTECH.HK": ("^HSTECH",)}
 LISTED_FAILURES = 20                 # failed tickers named in an error; the rest are counted
-_RATE_LIMITED = ("YFRateLimitError", "Rate limited", "Too Many Requests")
-_CONNECTION_FAILED = ("Could not resolve host", "Failed to resolve", "Failed to connect", "Couldn't connect",
-                      "Failed to establish a new connection", "Connection refused")
-_TIMED_OUT = ("timed out", "Timed out", "Timeout was reached")
 
 
 class PriceCoverageError(SourceDataError):
@@ -87,64 +68,10 @@ def _download(tickers: list[str], sessions: list[dt.date]) -> tuple[pd.DataFrame
     end = max(sessions) + dt.timedelta(days=1)  # yfinance's end is exclusive
     frames, reasons = [], {}
     for first in range(0, len(tickers), CHUNK_SIZE):
-        frame, chunk_reasons = _download_chunk(tickers[first : first + CHUNK_SIZE], start, end)
+        frame, chunk_reasons = download(tickers[first : first + CHUNK_SIZE], start, end)
         frames.append(frame)
         reasons.update(chunk_reasons)
     return pd.concat(frames, axis=1).sort_index(axis=1), reasons
-
-
-def _download_chunk(tickers: list[str], start: dt.date, end: dt.date) -> tuple[pd.DataFrame, dict[str, str]]:
-    for attempt in range(RATE_LIMIT_RETRIES):
-        try:
-            return _download_once(tickers, start, end)
-        except YFRateLimitError:
-            delay = RATE_LIMIT_BACKOFF_SECONDS * 2**attempt
-            log.warning("Yahoo Finance rate limit; retry %d of %d in %.0f s", attempt + 1, RATE_LIMIT_RETRIES, delay)
-            time.sleep(delay)
-    return _download_once(tickers, start, end)
-
-
-def _download_once(tickers: list[str], start: dt.date, end: dt.date) -> tuple[pd.DataFrame, dict[str, str]]:
-    with _logged_failures() as reasons:
-        # actions: the "Stock Splits" field declares a split Yahoo re-scaled the earlier closes for (prices.parse)
-        frame = yf.download(tickers, start=start.isoformat(), end=end.isoformat(), auto_adjust=False,
-                            actions=True, group_by="column", threads=True, progress=False)
-    if any(marker in reason for reason in reasons.values() for marker in _RATE_LIMITED):
-        raise YFRateLimitError()
-    failed_to_connect = [reason for reason in reasons.values()
-                         if any(marker in reason for marker in _CONNECTION_FAILED + _TIMED_OUT)]
-    if failed_to_connect and len(reasons) >= len(tickers):
-        timed_out = [reason for reason in failed_to_connect if any(marker in reason for marker in _TIMED_OUT)]
-        if timed_out:  # a host that answered slowly may answer a retry: only no connection at all is final
-            raise SourceUnavailable(f"Yahoo Finance ({YAHOO_HOST}) timed out: {timed_out[0]}")
-        raise HostUnreachable(YAHOO_HOST, failed_to_connect[0])
-    return frame, reasons
-
-
-@contextmanager
-def _logged_failures() -> Iterator[dict[str, str]]:
-    """ticker -> reason for each failure yfinance logs while the block runs."""
-    handler = _FailureLog()
-    logger = logging.getLogger("yfinance")
-    logger.addHandler(handler)
-    try:
-        yield handler.reasons
-    finally:
-        logger.removeHandler(handler)
-
-
-class _FailureLog(logging.Handler):
-    """Reads yfinance's `['A.HK', 'B.HK']: reason` error lines."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.reasons: dict[str, str] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        tickers, separator, reason = record.getMessage().partition("]: ")
-        if separator and tickers.startswith("["):
-            for ticker in ast.literal_eval(tickers + "]"):
-                self.reasons[ticker] = reason
 
 
 def _failed(frame: pd.DataFrame, tickers: list[str], sessions: list[dt.date]) -> list[str]:

@@ -1,0 +1,1 @@
+"""Tests of the datasets, one folder each."""

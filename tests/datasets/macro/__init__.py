@@ -1,0 +1,1 @@
+"""The macro dataset: the market's drivers."""
