@@ -275,11 +275,9 @@ def group_alive(pgid: int) -> bool:
 
 
 def port_in_use(port: int) -> bool:
-    """Whether something listens on the loopback port (connections of a stopped server in TIME_WAIT do not count)."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-            return False
-        except OSError:
+    """Whether anything still accepts a connection on the loopback port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
             return True
+    except OSError:  # refused: nothing listens
+        return False

@@ -204,12 +204,25 @@ def test_the_duckdb_cli_attaches_the_lake_read_only_as_the_readme_shows(lake_war
     assert "read-only" in refused.stderr + refused.stdout
 
 
-def test_processes_opening_a_new_lake_at_the_same_moment_all_attach_it(lake_warehouse):
-    opener = ("import sys, time; from hk_market import warehouse\n"
-              "time.sleep(float(sys.argv[1]) - time.time())\n"
+def test_processes_opening_a_new_lake_at_the_same_moment_all_attach_it(lake_warehouse, tmp_path):
+    # Each process, past its imports, says it is ready and waits for the go: all four then attach together.
+    opener = ("import pathlib, sys, time; from hk_market import warehouse\n"
+              "barrier = pathlib.Path(sys.argv[1]); (barrier / sys.argv[2]).touch()\n"
+              "while not (barrier / 'go').exists(): time.sleep(0.01)\n"
               "with warehouse.connect() as con: print(con.execute('select 1').fetchone()[0])")
-    start = time.time() + 3  # each process is past its imports by then, so all attach together
-    openers = [subprocess.Popen([sys.executable, "-c", opener, str(start)], cwd=PROJECT, env=os.environ.copy(),
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(4)]
-    outputs = [_finish(process) for process in openers]
+    openers = [subprocess.Popen([sys.executable, "-c", opener, str(tmp_path), f"ready-{number}"], cwd=PROJECT,
+                                env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+               for number in range(4)]
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.glob("ready-*"))) < 4 and time.monotonic() < deadline and all(
+                process.poll() is None for process in openers):
+            time.sleep(0.05)
+        (tmp_path / "go").touch()
+        outputs = [_finish(process) for process in openers]
+    finally:
+        for process in openers:  # stopped by pid, even when a wait above failed
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     assert [process.returncode for process in openers] == [0] * 4, outputs
