@@ -1,1 +1,2 @@
-"""What every upstream shares: HTTP with timeouts and backoff (http), and how a fetch fails (errors)."""
+"""What every upstream shares: HTTP with timeouts and backoff (http), Yahoo Finance downloads (yahoo), and how a
+fetch fails (errors)."""
