@@ -1,12 +1,13 @@
-"""Every test runs against temporary warehouse and landing paths and a temporary Airflow home, never the
-project's own. The environment is set here, before any test module is collected: a module that imports Airflow
-at collection binds the process's Airflow to whatever AIRFLOW_HOME is set then."""
+"""Every test runs against temporary warehouse and landing paths, a temporary Airflow home and yfinance caches,
+never the project's or the user's own. The environment is set here, before any test module is collected: a module
+that imports Airflow at collection binds the process's Airflow to whatever AIRFLOW_HOME is set then."""
 
 import os
 import tempfile
 from pathlib import Path
 
 import pytest
+import yfinance as yf
 
 SCRATCH = Path(tempfile.mkdtemp(prefix="hk-market-tests-"))
 os.environ["HK_MARKET_WAREHOUSE"] = str(SCRATCH / "default" / "hk_market.duckdb")
@@ -21,6 +22,7 @@ os.environ.update({
     "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
 })
 os.environ.pop("AIRFLOW_CONN_DUCKDB_DEFAULT", None)
+yf.set_tz_cache_location(str(SCRATCH / "yfinance"))  # yfinance's timezone and cookie caches, not the user's
 
 
 @pytest.fixture

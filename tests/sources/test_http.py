@@ -1,6 +1,7 @@
 """The live sources' HTTP: retries with backoff, 404 as not published, one clear message without a network.
 
-Requests go to a local server on 127.0.0.1 that answers each path from a script; nothing leaves the machine.
+Requests go to a local server on 127.0.0.1 that answers each path from a script, a closed local port, or a host
+that never resolves (.invalid); nothing leaves the machine.
 """
 
 import socket
@@ -9,8 +10,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import requests
-from urllib3.exceptions import MaxRetryError, NameResolutionError
 
 from hk_market.sources import http
 from hk_market.sources.errors import HostUnreachable, NotPublished, SourceUnavailable
@@ -101,7 +100,7 @@ def test_a_refusal_like_403_fails_at_once(server):
 def test_retries_wait_longer_each_time(server, monkeypatch):
     waits = []
     monkeypatch.setattr(http, "BACKOFF_SECONDS", 2.0)
-    monkeypatch.setattr(http.time, "sleep", waits.append)
+    monkeypatch.setattr(http, "sleep", waits.append)
     server.script["/file.js"] = [(503, "down", 0)]
     with pytest.raises(SourceUnavailable):
         http.get(server.url + "/file.js")
@@ -115,7 +114,7 @@ def closed_port() -> int:
 
 
 def test_a_host_that_refuses_connections_fails_fast_with_one_message_naming_it(monkeypatch):
-    monkeypatch.setattr(http.time, "sleep", lambda seconds: pytest.fail("an unreachable host is not retried"))
+    monkeypatch.setattr(http, "sleep", lambda seconds: pytest.fail("an unreachable host is not retried"))
     with pytest.raises(HostUnreachable) as failure:
         http.get_text(f"http://127.0.0.1:{closed_port()}/eng/csm/DailyStat/data_tab_daily_20241114e.js")
     assert failure.value.host == "127.0.0.1"
@@ -123,17 +122,14 @@ def test_a_host_that_refuses_connections_fails_fast_with_one_message_naming_it(m
 
 
 def test_no_network_is_one_message_naming_the_host_and_the_offline_source(monkeypatch):
-    def no_dns(url, **kwargs):
-        unresolved = socket.gaierror(-3, "Temporary failure in name resolution")
-        reason = NameResolutionError("www.hkex.com.hk", None, unresolved)
-        raise requests.ConnectionError(MaxRetryError(None, url, reason))
-
-    monkeypatch.setattr(http.requests, "get", no_dns)
-    with pytest.raises(HostUnreachable) as failure:
-        http.get_text("https://www.hkex.com.hk/eng/stat/smstat/ssturnover/ncms/ashtmain.htm")
-    assert str(failure.value) == (
-        "could not reach www.hkex.com.hk: Failed to resolve 'www.hkex.com.hk' ([Errno -3] Temporary failure in "
-        "name resolution). Is the network down? To run offline on the embedded market, set HK_MARKET_SOURCE=sample "
+    monkeypatch.setattr(http, "sleep", lambda seconds: pytest.fail("an unresolvable host is not retried"))
+    with pytest.raises(HostUnreachable) as failure:  # .invalid never resolves (RFC 2606)
+        http.get_text("http://hk-market-test.invalid/eng/stat/smstat/ssturnover/ncms/ashtmain.htm")
+    message = str(failure.value)
+    assert failure.value.host == "hk-market-test.invalid"
+    assert message.startswith("could not reach hk-market-test.invalid: Failed to resolve 'hk-market-test.invalid' (")
+    assert message.endswith(
+        "). Is the network down? To run offline on the embedded market, set HK_MARKET_SOURCE=sample "
         "(in Airflow: airflow variables set hk_market_source sample)"
     )
 

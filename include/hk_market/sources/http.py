@@ -6,7 +6,7 @@ HostUnreachable, one message naming it; HTTP 404 means the upstream has nothing 
 """
 
 import logging
-import time
+from time import sleep
 from urllib.parse import urlsplit
 
 import requests
@@ -54,7 +54,7 @@ def get(url: str) -> requests.Response:
         if attempt < RETRIES:
             delay = BACKOFF_SECONDS * 2**attempt
             log.warning("%s: %s; retry %d of %d in %.0f s", url, failure, attempt + 1, RETRIES, delay)
-            time.sleep(delay)
+            sleep(delay)
     raise SourceUnavailable(f"{url}: {failure} on all {RETRIES + 1} tries")
 
 

@@ -5,14 +5,20 @@ returns NaN columns. So each call's log lines are captured: a rate limit retries
 (YFRateLimitError); a call in which every ticker failed to connect means the network is down (HostUnreachable, not
 retried), or Yahoo is slow if they timed out (SourceUnavailable, retried). The datasets that read Yahoo (prices,
 macro) download through it.
+
+The call runs with yfinance's documented `yf.config.debug.hide_exceptions` off: with it on (the default) a failed
+connection is logged as "possibly delisted; no price data found" for a ticker whose timezone yfinance has cached
+(and "no timezone found" for most others), so no network would look like missing data. `session` is yf.download's
+own parameter (None: yfinance makes its session).
 """
 
 import ast
 import datetime as dt
 import logging
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from time import sleep
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -21,6 +27,9 @@ from yfinance.const import _BASE_URL_
 from yfinance.exceptions import YFRateLimitError
 
 from hk_market.sources.errors import HostUnreachable, SourceUnavailable
+
+if TYPE_CHECKING:
+    from curl_cffi.requests import Session  # yf.download also takes a requests.Session
 
 log = logging.getLogger(__name__)
 
@@ -33,23 +42,25 @@ _CONNECTION_FAILED = ("Could not resolve host", "Failed to resolve", "Failed to 
 _TIMED_OUT = ("timed out", "Timed out", "Timeout was reached")
 
 
-def download(tickers: list[str], start: dt.date, end: dt.date) -> tuple[pd.DataFrame, dict[str, str]]:
+def download(tickers: list[str], start: dt.date, end: dt.date,
+             session: "Session | None" = None) -> tuple[pd.DataFrame, dict[str, str]]:
     """One yf.download call (end exclusive), retried on a rate limit; with what yfinance logged per failed ticker."""
     for attempt in range(RATE_LIMIT_RETRIES):
         try:
-            return _download_once(tickers, start, end)
+            return _download_once(tickers, start, end, session)
         except YFRateLimitError:
             delay = RATE_LIMIT_BACKOFF_SECONDS * 2**attempt
             log.warning("Yahoo Finance rate limit; retry %d of %d in %.0f s", attempt + 1, RATE_LIMIT_RETRIES, delay)
-            time.sleep(delay)
-    return _download_once(tickers, start, end)
+            sleep(delay)
+    return _download_once(tickers, start, end, session)
 
 
-def _download_once(tickers: list[str], start: dt.date, end: dt.date) -> tuple[pd.DataFrame, dict[str, str]]:
-    with _logged_failures() as reasons:
+def _download_once(tickers: list[str], start: dt.date, end: dt.date,
+                   session: "Session | None") -> tuple[pd.DataFrame, dict[str, str]]:
+    with _logged_failures() as reasons, _exceptions_reported():
         # actions: the "Stock Splits" field declares a split Yahoo re-scaled the earlier closes for (prices.parse)
         frame = yf.download(tickers, start=start.isoformat(), end=end.isoformat(), auto_adjust=False,
-                            actions=True, group_by="column", threads=True, progress=False)
+                            actions=True, group_by="column", threads=True, progress=False, session=session)
     if any(marker in reason for reason in reasons.values() for marker in _RATE_LIMITED):
         raise YFRateLimitError()
     failed_to_connect = [reason for reason in reasons.values()
@@ -60,6 +71,17 @@ def _download_once(tickers: list[str], start: dt.date, end: dt.date) -> tuple[pd
             raise SourceUnavailable(f"Yahoo Finance ({YAHOO_HOST}) timed out: {timed_out[0]}")
         raise HostUnreachable(YAHOO_HOST, failed_to_connect[0])
     return frame, reasons
+
+
+@contextmanager
+def _exceptions_reported() -> Iterator[None]:
+    """yfinance reports each ticker's exception (its repr) instead of hiding it while the block runs."""
+    hidden = yf.config.debug.hide_exceptions
+    yf.config.debug.hide_exceptions = False
+    try:
+        yield
+    finally:
+        yf.config.debug.hide_exceptions = hidden
 
 
 @contextmanager

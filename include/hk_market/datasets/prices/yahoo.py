@@ -10,6 +10,7 @@ index level, so close and change would be wrong.
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -17,6 +18,9 @@ from hk_market import calendar, settings
 from hk_market.datasets.prices.parse import hong_kong_sessions
 from hk_market.sources.errors import NotPublished, SourceDataError
 from hk_market.sources.yahoo import download
+
+if TYPE_CHECKING:
+    from curl_cffi.requests import Session  # yf.download also takes a requests.Session
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +33,23 @@ class PriceCoverageError(SourceDataError):
     """Too few tickers (or an index) have a close for a requested session."""
 
 
-def daily_bars(sessions: list[dt.date], securities: list[str], indices: list[str]) -> pd.DataFrame:
+def daily_bars(sessions: list[dt.date], securities: list[str], indices: list[str],
+               session: "Session | None" = None) -> pd.DataFrame:
     """yf.download's frame for the tickers over the sessions and one session of look-back, with its actions
-    (the "Stock Splits" field, which parse() lands as split_ratio).
+    (the "Stock Splits" field, which parse() lands as split_ratio); session is yf.download's (None: its own).
 
     Raises NotPublished when Yahoo has no bar at all for a session yet, and PriceCoverageError naming
     the failed tickers when an index has no close on a session (after its fallbacks) or when the
     share of securities with a close on every session is below settings.min_price_coverage(); fewer
     failures are logged as a warning.
     """
-    frame, reasons = _download(securities + indices, sessions)
+    frame, reasons = _download(securities + indices, sessions, session)
     served = set(hong_kong_sessions(frame.index).date)
     absent = [day for day in sessions if day not in served]
     if served and absent:
         raise NotPublished(f"Yahoo Finance has no daily bars for {_days(absent)} yet")
     for ticker in _failed(frame, indices, sessions):
-        frame = _with_fallback(frame, ticker, sessions)
+        frame = _with_fallback(frame, ticker, sessions, session)
     failed_indices = _failed(frame, indices, sessions)
     if failed_indices:
         raise PriceCoverageError(f"prices: no index close for {_days(sessions)}: {_listing(failed_indices, reasons)}")
@@ -62,13 +67,14 @@ def daily_bars(sessions: list[dt.date], securities: list[str], indices: list[str
     return frame
 
 
-def _download(tickers: list[str], sessions: list[dt.date]) -> tuple[pd.DataFrame, dict[str, str]]:
+def _download(tickers: list[str], sessions: list[dt.date],
+              session: "Session | None") -> tuple[pd.DataFrame, dict[str, str]]:
     """One yf.download call per chunk of tickers, joined; with what yfinance logged per failed ticker."""
     start = calendar.previous_session(min(sessions))
     end = max(sessions) + dt.timedelta(days=1)  # yfinance's end is exclusive
     frames, reasons = [], {}
     for first in range(0, len(tickers), CHUNK_SIZE):
-        frame, chunk_reasons = download(tickers[first : first + CHUNK_SIZE], start, end)
+        frame, chunk_reasons = download(tickers[first : first + CHUNK_SIZE], start, end, session)
         frames.append(frame)
         reasons.update(chunk_reasons)
     return pd.concat(frames, axis=1).sort_index(axis=1), reasons
@@ -83,10 +89,11 @@ def _failed(frame: pd.DataFrame, tickers: list[str], sessions: list[dt.date]) ->
     return list(missing.index[missing])
 
 
-def _with_fallback(frame: pd.DataFrame, ticker: str, sessions: list[dt.date]) -> pd.DataFrame:
+def _with_fallback(frame: pd.DataFrame, ticker: str, sessions: list[dt.date],
+                   session: "Session | None") -> pd.DataFrame:
     """The frame with a failed index ticker's columns taken from the first fallback that has them."""
     for fallback in INDEX_FALLBACKS.get(ticker, ()):
-        alternative, _ = _download([fallback], sessions)
+        alternative, _ = _download([fallback], sessions, session)
         if not _failed(alternative, [fallback], sessions):
             log.warning("prices: %s has no close for %s; using %s instead", ticker, _days(sessions), fallback)
             renamed = alternative.rename(columns={fallback: ticker}, level="Ticker")
