@@ -19,11 +19,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from time import sleep
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import pandas as pd
 import yfinance as yf
-from yfinance.const import _BASE_URL_
 from yfinance.exceptions import YFRateLimitError
 
 from hk_market.sources.errors import HostUnreachable, SourceUnavailable
@@ -33,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-YAHOO_HOST = urlsplit(_BASE_URL_).hostname
+YAHOO_HOST = "query2.finance.yahoo.com"  # the host yfinance 1.x downloads daily bars from
 RATE_LIMIT_RETRIES = 3
 RATE_LIMIT_BACKOFF_SECONDS = 30.0    # doubles on each retry
 _RATE_LIMITED = ("YFRateLimitError", "Rate limited", "Too Many Requests")
