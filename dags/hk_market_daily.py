@@ -113,7 +113,8 @@ def hk_market_daily():
         """The day's market summary from the analyst snapshot, in the task log and as the return value."""
         import logging
 
-        from hk_market import report, settings
+        from hk_market import settings
+        from hk_market.publish import report
 
         text = report.day_summary(dt.date.fromisoformat(window["sessions"][-1]), settings.analyst_database())
         logging.getLogger(__name__).info("%s", text)

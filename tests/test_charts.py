@@ -1,6 +1,6 @@
 import datetime as dt
 
-from hk_market import charts
+from hk_market.publish import charts
 
 
 def test_theme_bars_grow_right_for_rises_and_left_for_falls_from_one_zero_line():

@@ -174,7 +174,7 @@ def test_gem_short_selling_is_unknown_not_zero_on_a_session_read_from_daily_quot
 
 
 def test_a_session_without_short_selling_loaded_shows_it_as_unknown_not_zero(scratch_warehouse):
-    from hk_market import report
+    from hk_market.publish import report
 
     day = dt.date(2024, 11, 14)
     pipeline.extract("prices", [day])

@@ -36,9 +36,9 @@ REVIEWED_SQL_TEXT = {
     ("include/hk_market/models.py", "ddl"): "names and descriptions from the models' YAML, quoted and literal()s; "
     "data_type checked against DATA_TYPES",
     ("include/hk_market/models.py", "grain_breaks"): "the model's names and grain from its YAML, quoted",
-    ("include/hk_market/report.py", "_group_moves"): "kind: a key of GROUP_MARTS (KeyError otherwise)",
-    ("include/hk_market/report.py", "_index_history"): "INDEX_ORDER: a constant",
-    ("include/hk_market/report.py", "day_facts"): "INDEX_ORDER: a constant",
+    ("include/hk_market/publish/report.py", "_group_moves"): "kind: a key of GROUP_MARTS (KeyError otherwise)",
+    ("include/hk_market/publish/report.py", "_index_history"): "INDEX_ORDER: a constant",
+    ("include/hk_market/publish/report.py", "day_facts"): "INDEX_ORDER: a constant",
     ("include/hk_market/airflow_glue/web.py", "_mart_rows"): "table: from the constant MART_TABLES",
     ("include/hk_market/snapshot.py", "publish"): "catalog names (current_database(), duckdb_tables()), quoted; "
     "the snapshot's path a literal() (ATTACH binds nothing)",

@@ -1,6 +1,7 @@
 import datetime as dt
 
-from hk_market import report, transform, warehouse, wrap
+from hk_market import transform, warehouse
+from hk_market.publish import report, wrap
 
 DAY = dt.date(2024, 11, 13)
 DRIVERS = [{"instrument": "DX-Y.NYB", "name": "US dollar index", "close": 106.69, "change_pct": 0.34},

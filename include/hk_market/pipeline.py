@@ -23,9 +23,9 @@ from hk_market import (
     transform,
     universe,
     warehouse,
-    wrap,
 )
 from hk_market.hkex.pages import DailyQuotations
+from hk_market.publish import wrap
 from hk_market.sources.errors import NoTradingDay, SourceDataError, SourceUnavailable
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from hk_market import report, settings
+from hk_market import settings
 from hk_market.airflow_glue import run_days
+from hk_market.publish import report
 
 from .conftest import WRAP_DAY, pointed_at
 from .test_api_server import REQUEST_SECONDS

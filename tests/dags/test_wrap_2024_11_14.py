@@ -122,7 +122,7 @@ def test_the_story_tells_the_reference_wraps_themes_falls_first(wrap_warehouse):
 
 
 def test_the_run_summary_says_first_that_its_figures_are_the_samples(wrap_warehouse):
-    from hk_market import report
+    from hk_market.publish import report
 
     summary = report.day_summary(WRAP_DAY, wrap_warehouse).splitlines()
     assert summary[0].startswith("SAMPLE DATA — invented figures from the embedded sample market")

@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from hk_market import calendar, registry, report, settings, warehouse
+from hk_market import calendar, registry, settings, warehouse
+from hk_market.publish import report
 from hk_market.settings import HK_TZ
 
 

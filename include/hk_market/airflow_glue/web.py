@@ -14,7 +14,8 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from hk_market import calendar, report, settings, warehouse, wrap
+from hk_market import calendar, settings, warehouse
+from hk_market.publish import report, wrap
 from hk_market.registry import MART_TABLES
 from hk_market.sql_text import quote_identifier
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import jinja2
 
-from hk_market import charts, report, settings, warehouse
+from hk_market import settings, warehouse
+from hk_market.publish import charts, report
 
 TEMPLATES = Path(__file__).with_name("templates")
 STORY_THEMES, STORY_THEME_PCT = 3, 1.0  # the story tells the largest falls and rises of at least 1 %, 3 of each
