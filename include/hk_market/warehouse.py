@@ -22,7 +22,7 @@ from hk_market.sql_text import quote_identifier
 log = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 600
 # The only table names put into SQL text besides raw.<dataset> and audit.quarantine_<dataset>.
-# The models' tables need the schemas and the scripts' macros; the later scripts migrate older warehouses' tables.
+# The models' tables need the schemas and the scripts' macros: they are applied after them.
 MODELS_DDL = "50_models.sql"
 REFERENCE_TABLES = ("core.securities", "core.indices", "core.index_constituents", "core.security_groups",
                     "core.trading_calendar")
@@ -92,7 +92,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
     try:
         rows = con.execute("select ddl_sha256 from audit.schema_version").fetchall()
-    except duckdb.CatalogException:  # a new warehouse, or one from before the version was recorded
+    except duckdb.CatalogException:  # a new warehouse
         return None
     return rows[0][0] if len(rows) == 1 else None
 

@@ -36,13 +36,6 @@ create table if not exists raw.southbound (
     run_id varchar not null,
     loaded_at timestamp not null
 );
--- Warehouses created before HKEX's Total Turnover was landed, before estimated turnover was flagged, or
--- before Yahoo's declared splits were landed (raw.prices.split_ratio: the ratio on a split's ex-date, 1.0 for
--- none; NULL on rows loaded before it, which were never checked against a split).
-alter table raw.southbound add column if not exists total_turnover_hkd double;
-alter table raw.prices add column if not exists turnover_estimated boolean;
-alter table raw.short_selling add column if not exists from_daily_quotations boolean;
-alter table raw.prices add column if not exists split_ratio double;
 create table if not exists raw.macro (
     trade_date date not null,
     instrument varchar not null,

@@ -53,10 +53,6 @@ select
     now()::timestamp as quarantined_at
 from raw.southbound
 where false;
-alter table audit.quarantine_southbound add column if not exists total_turnover_hkd double;
-alter table audit.quarantine_prices add column if not exists turnover_estimated boolean;
-alter table audit.quarantine_short_selling add column if not exists from_daily_quotations boolean;
-alter table audit.quarantine_prices add column if not exists split_ratio double;
 create table if not exists audit.quarantine_macro as
 select
     * exclude (source, run_id, loaded_at),
