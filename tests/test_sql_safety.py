@@ -98,7 +98,7 @@ def con(scratch_warehouse):
     [
         lambda con: transform.rebuild(con, "marts", f"security_daily{HOSTILE}", DAY, DAY),
         lambda con: transform.rebuild(con, "raw", "prices", DAY, DAY),
-        lambda con: transform.model_sql("../../..", "etc/passwd"),
+        lambda con: transform.model("../../..", "etc/passwd"),
         lambda con: warehouse.replace_window(con, f"prices{HOSTILE}", None, [DAY], "sample", "run"),
         lambda con: warehouse.replace_table(con, f"core.securities{HOSTILE}", None),
         lambda con: warehouse.record_validation(

@@ -87,7 +87,7 @@ def build(report: ValidationReport, run_id: str) -> Path | None:
                 run_id=expectations.import_great_expectations().RunIdentifier(run_name=_file_name(run_id)),
             )
             page = _page(root, next(iter(result.run_results)))
-            site = root / "data_docs"
+            site = site_dir()
             _copy_assets(site)
             for rendered in (page, site / "expectations" / f"{report.dataset}.html", site / "index.html"):
                 _use_local_copies(rendered, site)

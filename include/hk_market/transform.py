@@ -29,11 +29,6 @@ def model(layer: str, name: str) -> models.Model:
     return next(m for m in BUILD_ORDER if m.layer == layer and m.name == name)
 
 
-def model_sql(layer: str, name: str) -> str:
-    """The select statement of a model file, include/sql/<layer>/<name>.sql; only for MODELS."""
-    return model(layer, name).select
-
-
 def rebuild(con: duckdb.DuckDBPyConnection, layer: str, name: str, first: dt.date, last: dt.date) -> None:
     """Replace the model's rows for trade dates first..last with what its select returns; for a mart, then check
     that no two of them share its grain. (A core model's grain is raw's, which validation checks before a load;
