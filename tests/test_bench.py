@@ -26,10 +26,12 @@ def test_the_benchmark_prints_each_stage_and_leaves_the_operators_files_alone(tm
 
     for warehouse in ("file", "ducklake"):
         for stage in ("extract", "validate", "load", "library path, whole pipeline",
-                      "rebuild every mart, full history"):
+                      "rebuild every mart, full history", "copy of the two big tables (the rebuild's floor)"):
             rows, seconds, cpu_seconds, rate, peak_mb = figures(f"{warehouse}: {stage}")
             assert int(rows.replace(",", "")) > 0 and float(seconds) > 0 and float(peak_mb) > 0, (warehouse, stage)
             assert float(cpu_seconds) > 0, (warehouse, stage)
+        assert any(re.match(rf"rebuild / copy of the two big tables, {warehouse}: \d+\.\dx CPU", line)
+                   for line in printed)
         assert any(re.match(rf"library path / floor, {warehouse}: \d+\.\dx wall, \d+\.\dx CPU", line)
                    for line in printed)
     rows, seconds, cpu_seconds, rate, peak_mb = figures("floor: bare DuckDB load of the prices, best of 3")
