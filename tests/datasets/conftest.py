@@ -1,9 +1,11 @@
-"""Upstream shapes the source tests build: yfinance's download frame."""
+"""Upstream shapes the source tests build (yfinance's download frame), and Yahoo refusing every connection."""
 
 import datetime as dt
+import socket
 
 import pandas as pd
 import pytest
+import yfinance as yf
 
 
 @pytest.fixture
@@ -29,3 +31,17 @@ def yfinance_frame():
         return pd.concat(dict(sorted(fields.items())), axis=1, names=["Price", "Ticker"])
 
     return build
+
+
+@pytest.fixture
+def yahoo_refused():
+    """yfinance's own session, through its documented proxy setting, to a local port that is bound but not
+    listening: each connection is refused at once."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        saved = yf.config.network.proxy
+        yf.config.network.proxy = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        try:
+            yield
+        finally:
+            yf.config.network.proxy = saved

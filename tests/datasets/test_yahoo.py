@@ -5,12 +5,10 @@ parameter (tests/datasets/recorded_yahoo.py); a refused connection is a real one
 """
 
 import datetime as dt
-import socket
 import threading
 
 import pandas as pd
 import pytest
-import yfinance as yf
 from yfinance.exceptions import YFRateLimitError
 
 from hk_market import calendar
@@ -165,20 +163,8 @@ def test_a_timezone_aware_index_is_read_on_its_hong_kong_days():
     assert list(hong_kong_sessions(utc).date) == [dt.date(2024, 11, 13), dt.date(2024, 11, 14)]
 
 
-@pytest.fixture
-def refused():
-    """yfinance's own session, through its documented proxy setting to a local port that refuses connections."""
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        saved = yf.config.network.proxy
-        yf.config.network.proxy = f"http://127.0.0.1:{closed.getsockname()[1]}"
-        try:
-            yield
-        finally:
-            yf.config.network.proxy = saved
 
-
-def test_a_refused_connection_is_unreachable_even_for_tickers_yfinance_knows(recorded, day, refused, monkeypatch):
+def test_a_refused_connection_is_unreachable_even_for_tickers_yfinance_knows(recorded, day, yahoo_refused, monkeypatch):
     yahoo.daily_bars([day], securities(3), INDICES, session=recorded)  # yfinance caches their timezones
     later = next(DAYS)
     monkeypatch.setattr(yahoo_api, "sleep", lambda seconds: pytest.fail("an unreachable host is not retried"))
