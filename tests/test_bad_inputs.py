@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 
 from hk_market import data_docs_site, pipeline, reference, rules
+from hk_market.datasets.macro import sample as macro_sample
 from hk_market.datasets.prices import sample as prices_sample
 from hk_market.datasets.request import Request
 from hk_market.datasets.short_selling import parse as short_selling
@@ -31,6 +32,7 @@ from hk_market.datasets.short_selling import sample as short_selling_sample
 from hk_market.datasets.southbound import parse as southbound
 from hk_market.datasets.southbound import sample as southbound_sample
 from hk_market.expectations import DataQualityError
+from hk_market.registry import NAMES
 from hk_market.sample.hkex_formats import render_short_selling_reports, render_stock_connect_js
 from hk_market.sources.errors import SourceDataError, StalePage
 
@@ -248,6 +250,33 @@ def trading_day(flag) -> Callable[[list[dict]], None]:
             market["tradingDay"] = flag
 
     return edit
+
+
+def driver_closes(ticker: str, edit: Callable[[pd.Series], pd.Series]) -> Callable:
+    """A payload edit: the drivers' yfinance frame with one ticker's closes edited (the Series by day)."""
+
+    def edited(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.copy()
+        frame[("Close", ticker)] = edit(frame[("Close", ticker)].astype(object))
+        return frame
+
+    return edited
+
+
+def driver_bars_stop(ticker: str, days_before: int) -> Callable:
+    """A payload edit: the drivers' yfinance frame with none of the ticker's bars after days_before the day."""
+
+    def stopped(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.copy()
+        recent = frame.index > TODAY - pd.Timedelta(days=days_before)
+        frame.loc[recent, frame.columns.get_level_values("Ticker") == ticker] = np.nan
+        return frame
+
+    return stopped
+
+
+def on_the_day(value) -> Callable[[pd.Series], pd.Series]:
+    return lambda closes: closes.where(closes.index != TODAY, value)
 
 
 BAD_INPUTS = {
@@ -541,7 +570,39 @@ BAD_INPUTS = {
             next(item for item in markets if item["market"] == "SZSE Southbound"))),
         r"HKEX Stock Connect file of 2024-11-14 has no SZSE Southbound market",
     ),
+    # The market's drivers: yfinance's frame of Bitcoin, the dollar index, gold and USD/CNH.
+    "macro: Bitcoin's close x1e6": BadInput(
+        "macro", driver_closes("BTC-USD", lambda closes: closes.where(closes.index != TODAY, closes * 1e6)),
+        r"expect_column_values_to_be_between\(close\) 1 unexpected of 4 \[e\.g\. 91051000000",
+    ),
+    "macro: a negative close": BadInput(
+        "macro", driver_closes("GC=F", on_the_day(-2572.6)),
+        r"expect_column_values_to_be_between\(close\) 1 unexpected of 4 \[e\.g\. -2572\.6",
+    ),
+    "macro: a close that is not a number": BadInput(
+        "macro", driver_closes("CNH=X", on_the_day("7,23")),
+        r"CNH=X on 2024-11-14 has a close that is not a number: '7,23'",
+    ),
+    "macro: infinite close": BadInput(
+        "macro", driver_closes("DX-Y.NYB", on_the_day(np.inf)),
+        r"expect_column_values_to_be_between\(close\) 1 unexpected of 4 \[e\.g\. inf",
+    ),
+    "macro: no Close field": BadInput(
+        "macro", lambda frame: frame.drop(columns="Close", level="Price"), r"the frame has no Close column",
+    ),
+    "macro: Bitcoin's bars stop nine days before the day (stale)": BadInput(
+        "macro", driver_bars_stop("BTC-USD", days_before=9),
+        r"expect_column_values_to_be_between\(close_age_days\) 1 unexpected of 4 \[e\.g\. 9",
+    ),
+    "macro: a driver the project does not know": BadInput(
+        "macro", lambda frame: frame.rename(columns={"CNH=X": "CNY=X"}, level="Ticker"),
+        r"expect_column_values_to_be_in_set\(instrument\) 1 unexpected of 4 \[e\.g\. CNY=X\]",
+    ),
     # Unusual but real: the day loads, the row flagged and listed in quarantine.
+    "macro: Bitcoin up a third in a day": BadInput(
+        "macro", driver_closes("BTC-USD", lambda closes: closes.where(closes.index != TODAY, closes * 1.3)),
+        quarantined="expect_column_values_to_be_null(change_pct_beyond_limit)",
+    ),
     "prices: a 2-for-1 split Yahoo declares, the look-back's close re-scaled": BadInput(
         "prices", split_on_the_day("0700.HK", 2.0),
         quarantined="expect_column_values_to_be_null(declared_split_ratio)",
@@ -557,11 +618,12 @@ BAD_INPUTS = {
         quarantined="expect_column_values_to_be_between(security_change_pct)",
     ),
 }
-FETCHES = {"prices": "yahoo_frame", "short_selling": "short_selling", "southbound": "southbound"}
+FETCHES = {"prices": "yahoo_frame", "short_selling": "short_selling", "southbound": "southbound", "macro": "macro"}
 # What the sample fetches, by name: its module and function.
 UPSTREAMS = {"yahoo_frame": (prices_sample, "yahoo_frame"),
              "fetch_daily_quotations": (prices_sample, "fetch_daily_quotations"),
-             "short_selling": (short_selling_sample, "fetch"), "southbound": (southbound_sample, "fetch")}
+             "short_selling": (short_selling_sample, "fetch"), "southbound": (southbound_sample, "fetch"),
+             "macro": (macro_sample, "yahoo_frame")}
 
 
 @pytest.fixture(scope="module")
@@ -620,7 +682,7 @@ FLAGGED = {name: bad for name, bad in BAD_INPUTS.items() if bad.quarantined}
 
 def test_the_corpus_covers_every_dataset_and_upstream_with_at_least_60_inputs():
     assert len(BAD_INPUTS) >= 60
-    assert {bad.dataset for bad in BAD_INPUTS.values()} == set(FETCHES)
+    assert {bad.dataset for bad in BAD_INPUTS.values()} == set(FETCHES) == set(NAMES)
     assert {bad.upstream for bad in BAD_INPUTS.values()} == {"", "fetch_daily_quotations"}
     assert all(bad.cause for bad in FAILING.values()) and FLAGGED
 

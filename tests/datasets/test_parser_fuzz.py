@@ -20,6 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hk_market import universe
+from hk_market.datasets.macro import parse as macro
+from hk_market.datasets.macro.schema import INSTRUMENTS
+from hk_market.datasets.macro.schema import LANDING_SCHEMA as MACRO_SCHEMA
 from hk_market.datasets.prices import parse as prices
 from hk_market.datasets.prices.schema import LANDING_SCHEMA as PRICES_SCHEMA
 from hk_market.datasets.short_selling import parse as short_selling
@@ -211,6 +214,36 @@ def test_prices_frame_raises_only_project_errors(raw, turnover):
     assert_schema(frame, PRICES_SCHEMA)
     assert set(frame["trade_date"].dt.date) <= {DAYS[1]}
     assert (frame["volume"].abs() < prices.VOLUME_CEILING).all()
+
+
+# The market's drivers: yfinance-shaped frames of the drivers (and strangers), their closes random.
+MACRO_DAYS = [dt.date(2024, 11, 4), dt.date(2024, 11, 8), dt.date(2024, 11, 13), dt.date(2024, 11, 14)]
+CLOSES = FIGURES | st.sampled_from(["91,051", "n/a", "", None])
+
+
+@st.composite
+def macro_frames(draw) -> pd.DataFrame:
+    tickers = draw(st.lists(st.sampled_from([*INSTRUMENTS, "BTC-USD", "ETH-USD"]), min_size=1, max_size=5))
+    days = draw(st.lists(st.sampled_from([*MACRO_DAYS, dt.date(9999, 1, 1)]), min_size=1, max_size=5))
+    index = pd.DatetimeIndex(days, name="Date")
+    if draw(st.booleans()):
+        index = index.tz_localize(draw(st.sampled_from(["UTC", "America/New_York"])))
+    fields = draw(st.lists(st.sampled_from(["Close", "Open", "Adj Close"]), min_size=1, max_size=3))
+    values = {field: pd.DataFrame([[draw(CLOSES) for _ in tickers] for _ in days], index=index, columns=tickers)
+              for field in dict.fromkeys(fields)}
+    return pd.concat(values, axis=1, names=["Price", "Ticker"])
+
+
+@FUZZ
+@given(macro_frames())
+def test_macro_frame_raises_only_project_errors(raw):
+    frame = refused_or(macro.landing, macro.Upstream(raw, MACRO_DAYS[-2:]))
+    if frame is None:
+        return
+    assert_schema(frame, MACRO_SCHEMA)
+    assert set(frame["trade_date"].dt.date) <= set(MACRO_DAYS[-2:])
+    assert (frame["close_date"] <= frame["trade_date"]).all()
+    assert frame.set_index(["trade_date", "instrument"]).index.is_unique
 
 
 # The List of Securities workbook: its cells mutated, and its bytes.

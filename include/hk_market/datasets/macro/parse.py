@@ -6,7 +6,7 @@ day any of the tickers traded, NaN where a ticker did not (yfinance's daily rows
 It must reach back LOOKBACK_DAYS before the first session, so that each session's close and the close before
 it are in it even after a long holiday. A ticker whose column is all NaN (yfinance's failed download) has no
 rows: the wrap prints n/a for it.
-Bad input raises ValueError naming the dataset, the day (where one is at fault) and what is wrong.
+Bad input raises SourceDataError naming the dataset, the day (where one is at fault) and what is wrong.
 """
 
 import datetime as dt
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hk_market.datasets.macro.schema import LANDING_SCHEMA
+from hk_market.sources.errors import SourceDataError
 
 LOOKBACK_DAYS = 10  # calendar days: the longest US or weekend closure plus the close before it
 
@@ -59,26 +60,26 @@ def landing(raw: Upstream) -> pd.DataFrame:
 def _closes(raw: pd.DataFrame) -> pd.DataFrame:
     """The Close field as a (day, ticker) frame of floats, rows the tickers' own dates in order."""
     if not isinstance(raw, pd.DataFrame) or raw.columns.nlevels != 2:
-        raise ValueError("macro: the frame's columns are not yfinance's (Price, Ticker) pairs")
+        raise SourceDataError("macro: the frame's columns are not yfinance's (Price, Ticker) pairs")
     if "Close" not in raw.columns.get_level_values(0):
-        raise ValueError("macro: the frame has no Close column")
+        raise SourceDataError("macro: the frame has no Close column")
     closes = raw["Close"]
     if closes.columns.duplicated().any():
-        raise ValueError(f"macro: the frame has {closes.columns[closes.columns.duplicated()][0]}'s Close twice")
+        raise SourceDataError(f"macro: the frame has {closes.columns[closes.columns.duplicated()][0]}'s Close twice")
     try:
         dates = pd.DatetimeIndex(closes.index)
     except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"macro: the frame's rows are not dated: its index starts {list(closes.index[:3])}") from None
+        raise SourceDataError(f"macro: the frame's rows are not dated: its index starts {list(closes.index[:3])}") from None
     if dates.hasnans:
-        raise ValueError("macro: the frame has a row without a date")
+        raise SourceDataError("macro: the frame has a row without a date")
     dates = (dates.tz_localize(None) if dates.tz is not None else dates).normalize()  # each exchange's own day
     numbers = closes.apply(pd.to_numeric, errors="coerce").set_axis(dates)
     for ticker in closes.columns:
         broken = numbers[ticker].isna().to_numpy() & closes[ticker].notna().to_numpy()
         if broken.any():
-            raise ValueError(f"macro: {ticker} on {numbers.index[broken][0]:%Y-%m-%d} has a close that is not a "
+            raise SourceDataError(f"macro: {ticker} on {numbers.index[broken][0]:%Y-%m-%d} has a close that is not a "
                              f"number: {closes[ticker].to_numpy()[broken][0]!r}")
         traded = numbers[ticker].dropna().index
         if traded.has_duplicates:
-            raise ValueError(f"macro: {ticker} has two closes dated {traded[traded.duplicated()][0]:%Y-%m-%d}")
+            raise SourceDataError(f"macro: {ticker} has two closes dated {traded[traded.duplicated()][0]:%Y-%m-%d}")
     return numbers.sort_index(kind="stable").astype("float64")
