@@ -1,5 +1,6 @@
-"""The HK Market pages (hk_market.web) as a browser gets them, through FastAPI's TestClient, from the snapshot the
-real DAG published for 2024-11-14. Signing in is the API server's part: test_hk_market_page.py covers it."""
+"""The HK Market pages (hk_market.airflow_glue.web) as a browser gets them, through FastAPI's TestClient, from the
+snapshot the real DAG published for 2024-11-14. Signing in is the API server's part: test_hk_market_page.py covers
+it."""
 
 import csv
 import io
