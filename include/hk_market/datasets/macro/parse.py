@@ -69,7 +69,8 @@ def _closes(raw: pd.DataFrame) -> pd.DataFrame:
     try:
         dates = pd.DatetimeIndex(closes.index)
     except (TypeError, ValueError, OverflowError):
-        raise SourceDataError(f"macro: the frame's rows are not dated: its index starts {list(closes.index[:3])}") from None
+        raise SourceDataError(
+            f"macro: the frame's rows are not dated: its index starts {list(closes.index[:3])}") from None
     if dates.hasnans:
         raise SourceDataError("macro: the frame has a row without a date")
     dates = (dates.tz_localize(None) if dates.tz is not None else dates).normalize()  # each exchange's own day
