@@ -74,3 +74,12 @@ def southbound_sessions(start: dt.date, end: dt.date) -> list[dt.date]:
     hk = hk_calendar().sessions_in_range(pd.Timestamp(start), pd.Timestamp(end))
     sh = shanghai.sessions_in_range(pd.Timestamp(start), pd.Timestamp(end))
     return [ts.date() for ts in hk.intersection(sh)]
+
+
+def describe_days(sessions: list[dt.date]) -> str:
+    """'2024-11-14', or '2024-11-11 to 2024-11-15 (5 sessions)' for several."""
+    if not sessions:
+        return "(no sessions)"
+    if len(sessions) == 1:
+        return sessions[0].isoformat()
+    return f"{min(sessions).isoformat()} to {max(sessions).isoformat()} ({len(sessions)} sessions)"

@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from hk_market import expectations, settings
+from hk_market import calendar, expectations, settings
 from hk_market.expectations import ValidationReport
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def build(report: ValidationReport, run_id: str) -> Path | None:
             return page
         except Exception:
             log.exception("%s %s: Data Docs not updated in %s", report.dataset,
-                          expectations.describe_days(report.sessions), root)
+                          calendar.describe_days(report.sessions), root)
             return None
 
 

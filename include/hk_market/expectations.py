@@ -17,30 +17,19 @@ import math
 from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import chain
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from hk_market import calendar, rules
+from hk_market import calendar, rules, settings
 from hk_market.rules import CRITICAL, WARNING, DatasetRules, Related
 
 log = logging.getLogger(__name__)
 
-HONG_KONG = "Asia/Hong_Kong"
 EXAMPLES_SHOWN = 3
 # Every expectation runs with BASIC results (counts, no row lists); the failed ones run again for their rows.
 ROWS_LISTED_IN_SUMMARY = 1000  # flagged rows a SUMMARY result lists; more and their expectation is re-run
 SUMMARY_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": ROWS_LISTED_IN_SUMMARY}
-
-
-def describe_days(sessions: list[dt.date]) -> str:
-    """'2024-11-14', or '2024-11-11 to 2024-11-15 (5 sessions)' for several."""
-    if not sessions:
-        return "(no sessions)"
-    if len(sessions) == 1:
-        return sessions[0].isoformat()
-    return f"{min(sessions).isoformat()} to {max(sessions).isoformat()} ({len(sessions)} sessions)"
 
 
 @dataclass(frozen=True)
@@ -66,7 +55,7 @@ class ValidationReport:
     failing_rows: the frame's rows (its index kept) that broke a row-level expectation, critical or
     warning, with the landing columns and 'expectation' naming what each broke ('; ' between several).
     checked and parameters: the frame as the suite checked it (with its helper columns) and the run's
-    expectation parameters, so that hk_market.data_docs can document the same validation.
+    expectation parameters, so that hk_market.data_docs_site can document the same validation.
     """
 
     dataset: str
@@ -96,7 +85,7 @@ class ValidationReport:
         critical, warned, rows = len(self.critical_failures), len(self.warnings), len(self.failing_rows)
         outcome = f"FAILED {critical} critical of {len(self.outcomes)} expectations" if critical else (
             f"passed {len(self.outcomes)} expectations")
-        return (f"{self.dataset} {describe_days(self.sessions)}: {outcome}, {_count(warned, 'warning')}, "
+        return (f"{self.dataset} {calendar.describe_days(self.sessions)}: {outcome}, {_count(warned, 'warning')}, "
                 f"{_count(rows, 'row')} quarantined")
 
     def _failures(self, severity: str) -> list[ExpectationOutcome]:
@@ -116,7 +105,7 @@ class DataQualityError(Exception):
         self.failures = failures
         noun = "expectation" if len(failures) == 1 else "expectations"
         details = "; ".join(f"{failure.label} {failure.observed}" for failure in failures)
-        days = describe_days(sessions)
+        days = calendar.describe_days(sessions)
         super().__init__(f"{dataset} {days}: {len(failures)} critical {noun} failed: {details}")
 
 
@@ -169,7 +158,7 @@ def validate(
         parameters=parameters,
     )
     for outcome in report.warnings:
-        log.warning("%s %s: %s %s", dataset, describe_days(report.sessions), outcome.label, outcome.observed)
+        log.warning("%s %s: %s %s", dataset, calendar.describe_days(report.sessions), outcome.label, outcome.observed)
     return report
 
 
@@ -181,9 +170,8 @@ def _on_days(outcome: ExpectationOutcome, days: pd.Series, rows: list[int] | Non
     flagged = sorted(pd.DatetimeIndex(days.iloc[rows].dropna().unique()).date)
     if not flagged:
         return outcome
-    shown = EXAMPLES_SHOWN
-    named = ", ".join(day.isoformat() for day in flagged[:shown])
-    more = f" and {len(flagged) - shown} more sessions" if len(flagged) > shown else ""
+    named = ", ".join(day.isoformat() for day in flagged[:EXAMPLES_SHOWN])
+    more = f" and {len(flagged) - EXAMPLES_SHOWN} more sessions" if len(flagged) > EXAMPLES_SHOWN else ""
     return replace(outcome, observed=f"{outcome.observed} on {named}{more}")
 
 
@@ -216,7 +204,7 @@ def _derived_columns(spec: DatasetRules, frame: pd.DataFrame, related: Related) 
     days = landing["trade_date"]
     session_rows = days.map(days.value_counts())
     derived = spec.derived_columns(landing, related) if spec.derived_columns else {}
-    today_hk = pd.Timestamp(dt.datetime.now(ZoneInfo(HONG_KONG)).date())
+    today_hk = pd.Timestamp(dt.datetime.now(settings.HK_TZ).date())
     return {
         "session_rows": session_rows,
         "trade_date_not_a_session": days.where(~rules.by_day(days, _in_calendar, False).astype(bool)),
@@ -311,7 +299,7 @@ def _observed(result) -> str:
         return f"missing {', '.join(missing)}" if missing else "none missing"
     else:
         return _display(summary.get("observed_value"))
-    shown = [_display(value) for value in examples if not _is_null(value)][: EXAMPLES_SHOWN]
+    shown = [_display(value) for value in examples if not _is_null(value)][:EXAMPLES_SHOWN]
     return f"{text} [e.g. {', '.join(shown)}]" if shown else text
 
 

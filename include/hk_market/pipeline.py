@@ -82,7 +82,7 @@ def refresh_turnover(sessions: list[dt.date], source: str | None = None) -> int:
     try:
         published = fetch.published_turnover(sessions, source)
     except (SourceUnavailable, SourceDataError, NoTradingDay) as error:
-        log.warning("turnover of %s stays estimated for now: %s", expectations.describe_days(sessions), error)
+        log.warning("turnover of %s stays estimated for now: %s", calendar.describe_days(sessions), error)
         return 0
 
     def replace() -> tuple[list[dt.date], list[tuple[dt.date, str]]]:
@@ -98,8 +98,8 @@ def refresh_turnover(sessions: list[dt.date], source: str | None = None) -> int:
         shown = ", ".join(f"{code} on {day}" for day, code in rejected[:5])
         log.warning("daily_quotations: %d printed turnovers lie outside volume x the day's range and were not "
                     "applied (estimate kept): %s", len(rejected), shown)
-    log.info("turnover of %s: HKEX's figures replaced the estimates of %s", expectations.describe_days(sessions),
-             expectations.describe_days(changed))
+    log.info("turnover of %s: HKEX's figures replaced the estimates of %s", calendar.describe_days(sessions),
+             calendar.describe_days(changed))
     return len(changed)
 
 
@@ -120,7 +120,7 @@ def extract_frame(dataset: str, sessions: list[dt.date], source: str | None = No
             raise ValueError(f"the source sent rows for {', '.join(map(str, stray[:5]))}, not a requested session")
     except ValueError as error:  # unreadable or wrong input: name the dataset and the days
         cause = str(error).removeprefix(f"{dataset}: ")
-        raise SourceDataError(f"{dataset} {expectations.describe_days(sessions)}: {cause}") from error
+        raise SourceDataError(f"{dataset} {calendar.describe_days(sessions)}: {cause}") from error
     landing.write(dataset, frame, sessions, source)
     log.info("%s: landed %d rows for %s..%s", dataset, len(frame), sessions[0], sessions[-1])
     return frame
@@ -181,7 +181,7 @@ def _landed_or_loaded_prices(sessions: list[dt.date], source: str | None) -> pd.
                 {"days": unpriced, "source": settings.source_name(source)}).df()
         absent = sorted(set(unpriced) - set(loaded["trade_date"].dt.date))
         if absent:
-            raise SourceDataError(f"short_selling {expectations.describe_days(absent)}: no prices landed or loaded "
+            raise SourceDataError(f"short_selling {calendar.describe_days(absent)}: no prices landed or loaded "
                                   "to check short turnover against; extract or backfill prices for it first")
         frames.append(loaded)
     return pd.concat(frames, ignore_index=True)
@@ -202,7 +202,7 @@ def load(sessions: list[dt.date], run_id: str, source: str | None = None, datase
                 for dataset in datasets}
         unbuilt = sorted(set(warehouse.unbuilt_sessions(con)) - set(sessions))
         if unbuilt:
-            log.warning("building %s, loaded earlier without their marts", expectations.describe_days(unbuilt))
+            log.warning("building %s, loaded earlier without their marts", calendar.describe_days(unbuilt))
         for first, last in [(min(sessions), max(sessions)), *_runs(unbuilt)]:
             transform.build_window(con, first, last)
         return rows

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hk_market import reference
+from hk_market import reference, settings
 from hk_market.datasets.prices.schema import LANDING_SCHEMA
 from hk_market.hkex import daily_quotations
 from hk_market.hkex.figures import typical_turnover
@@ -38,7 +38,6 @@ from hk_market.sources.errors import SourceDataError, StalePage
 PRICE_FIELDS = ("Open", "High", "Low", "Close", "Volume")
 SPLITS_FIELD = "Stock Splits"  # with actions=True: the split ratio on its ex-date, 0 on other days
 VOLUME_CEILING = 1e15  # shares a day: HKEX's busiest counters trade about 1e10
-HONG_KONG = "Asia/Hong_Kong"
 
 
 def yahoo_ticker(stock_code: str) -> str:
@@ -138,7 +137,7 @@ def hong_kong_sessions(index: pd.Index) -> pd.DatetimeIndex:
     except (TypeError, ValueError, OverflowError):
         raise SourceDataError(f"prices: the frame's rows are not dated: its index starts {list(index[:3])}") from None
     if dates.tz is not None:
-        dates = dates.tz_convert(HONG_KONG).tz_localize(None)
+        dates = dates.tz_convert(settings.HK_TZ).tz_localize(None)
     if dates.hasnans:
         raise SourceDataError("prices: the frame has a row without a date")
     return dates.normalize()
