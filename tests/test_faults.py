@@ -151,7 +151,7 @@ def test_an_exception_half_way_through_building_the_marts_leaves_the_marts_as_th
     rebuild = transform.rebuild
 
     def fail_on_a_later_mart(con, layer, model, *args):
-        if model == transform.MART_MODELS[-2]:
+        if model == transform.MODELS["marts"][-2]:
             raise RuntimeError("injected fault")
         rebuild(con, layer, model, *args)
 

@@ -35,15 +35,11 @@ class Model:
     description: str
     grain: tuple[str, ...]
     columns: tuple[Column, ...]
+    select: str  # its <model>.sql, with the window of days as the parameters $start and $end
 
     @property
     def table(self) -> str:
         return f"{self.layer}.{self.name}"
-
-    @property
-    def select(self) -> str:
-        """The model's select statement, with the window of days as the parameters $start and $end."""
-        return (settings.SQL_DIR / self.layer / f"{self.name}.sql").read_text()
 
     def ddl(self) -> str:
         """Create the table (if it does not exist) with its columns, and set its COMMENTs."""
@@ -65,7 +61,7 @@ class Model:
 
 def load_model(layer: str, spec_path: Path) -> Model:
     """A model of the layer from its YAML (spec_path), checked: known keys only, the types of DATA_TYPES, a grain
-    of its columns that starts with trade_date."""
+    of its columns that starts with trade_date; its select is the .sql file beside the YAML."""
     spec, where = yaml.safe_load(spec_path.read_text()), f"{layer}/{spec_path.name}"
     if set(spec) != {"name", "description", "grain", "columns"} or spec["name"] != spec_path.stem:
         raise ValueError(f"{where}: expected the keys name ({spec_path.stem!r}), description, grain and columns")
@@ -77,7 +73,8 @@ def load_model(layer: str, spec_path: Path) -> Model:
         raise ValueError(f"{where}: data_type {unknown} not one of {DATA_TYPES}")
     if spec["grain"][:1] != ["trade_date"] or not set(spec["grain"]) <= set(names) or len(set(names)) < len(names):
         raise ValueError(f"{where}: the grain {spec['grain']} must be trade_date then other columns of {names}")
-    return Model(layer, spec["name"], spec["description"], tuple(spec["grain"]), columns)
+    return Model(layer, spec["name"], spec["description"], tuple(spec["grain"]), columns,
+                 spec_path.with_suffix(".sql").read_text())
 
 
 def reads(select: str) -> set[str]:

@@ -10,7 +10,6 @@ from hk_market.sql_text import quote_identifier
 BUILD_ORDER = models.build_order()
 # The only names rebuild() puts into SQL: each layer's models, in build order.
 MODELS = {layer: tuple(m.name for m in BUILD_ORDER if m.layer == layer) for layer in models.LAYERS}
-CORE_MODELS, MART_MODELS = MODELS["core"], MODELS["marts"]
 # The marts whose rows read earlier days, and how far past a window they are rebuilt: the short selling
 # ratio's change reads the previous session (so the next loaded session, in the next year too), the
 # year-to-date sums every session of the year (so the last loaded day of the window's year). Every other
