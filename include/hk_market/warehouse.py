@@ -21,9 +21,9 @@ from hk_market.sql_text import quote_identifier
 
 log = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 600
-# The only table names put into SQL text besides raw.<dataset> and audit.quarantine_<dataset>.
 # The models' tables need the schemas and the scripts' macros: they are applied after them.
 MODELS_DDL = "50_models.sql"
+# The only table names put into SQL text besides raw.<dataset> and audit.quarantine_<dataset>.
 REFERENCE_TABLES = ("core.securities", "core.indices", "core.index_constituents", "core.security_groups",
                     "core.trading_calendar")
 
@@ -181,7 +181,7 @@ def replace_estimated_turnover(con: duckdb.DuckDBPyConnection, published: pd.Dat
 
 
 def record_validation(con: duckdb.DuckDBPyConnection, report, run_id: str) -> None:
-    """Record a expectations.ValidationReport's outcomes, and quarantine its failing rows."""
+    """Record an expectations.ValidationReport's outcomes, and quarantine its failing rows."""
     registry.dataset(report.dataset)
     first, last = min(report.sessions), max(report.sessions)
     outcomes = pd.DataFrame(
