@@ -169,14 +169,14 @@ def copy_big_tables(memory: PeakMemory) -> dict:
     from hk_market import warehouse
 
     results: list[dict] = []
-    with stage(results, memory, "copy of the two big tables (the rebuild's floor)") as record, \
-            warehouse.connect() as con:
-        record["rows"] = 0
+    with warehouse.connect() as con:
+        with stage(results, memory, "copy of the two big tables (the rebuild's floor)") as record:
+            for table in BIG_TABLES:
+                con.execute(f"create table {table}_copy as select * from {table}")
+        record["rows"] = sum(con.execute(f"select count(*) from {table}_copy").fetchone()[0] for table in BIG_TABLES)
         for table in BIG_TABLES:
-            con.execute(f"create table {table}_copy as select * from {table}")
-            record["rows"] += con.execute(f"select count(*) from {table}_copy").fetchone()[0]
             con.execute(f"drop table {table}_copy")
-    return results[0]
+    return record
 
 
 def floor(first: dt.date, memory: PeakMemory, scratch: Path, repeats: int = FLOOR_REPEATS) -> dict:
